@@ -1,0 +1,521 @@
+/*
+ * The connection pool. A fixed array of connections guarded by one mutex; a
+ * lease waits on a condition variable up to the configured timeout. A broken
+ * connection is rebuilt on its next lease; after a failed connect, leases fail
+ * fast for a second so that a dead database is not hammered by every request.
+ * Every registered statement is prepared when a connection is made.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "../log.h"
+#include "db.h"
+
+#define MAX_STMTS 1024
+
+struct db {
+	PGconn *conn;
+	int busy;
+	int in_tx;
+	int idx;
+};
+
+struct db_res {
+	PGresult *res;
+};
+
+static const struct db_stmt *stmts[MAX_STMTS];
+static size_t nstmts;
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct db *conns;
+	int size;
+	int in_use;
+	int waiting;
+	int timeout_s;
+	char *url;
+	struct timespec down_until;	/* fail fast until then */
+	int open;
+} pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0,
+	0, 10, NULL, { 0, 0 }, 0 };
+
+static atomic_uint_fast64_t stat_errors;
+static atomic_uint_fast64_t stat_reconnects;
+
+static const struct db_stmt internal_stmts[] = {
+	{ "db_ping", "SELECT 1" },
+};
+
+void
+db_stmts_add(const struct db_stmt *tab, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (nstmts >= MAX_STMTS) {
+			log_error("db: more than %d statements", MAX_STMTS);
+			abort();
+		}
+		stmts[nstmts++] = &tab[i];
+	}
+}
+
+/* Opens one connection with our session settings; NULL on failure. */
+static PGconn *
+connect_one(const char *url, int timeout_s)
+{
+	const char *keys[] = { "dbname", "connect_timeout", "application_name",
+		"keepalives_idle", "tcp_user_timeout", NULL };
+	const char *vals[6];
+	char ct[16], tut[24], set[160];
+	PGconn *c;
+	PGresult *r;
+	size_t i;
+
+	snprintf(ct, sizeof(ct), "%d", timeout_s < 2 ? 2 : timeout_s);
+	snprintf(tut, sizeof(tut), "%d", timeout_s * 1000);
+	vals[0] = url;
+	vals[1] = ct;
+	vals[2] = "passerelle";
+	vals[3] = "30";
+	vals[4] = tut;
+	vals[5] = NULL;
+	c = PQconnectdbParams(keys, vals, 1);
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		return NULL;
+	}
+	/*
+	 * Bounded statements and transactions: nothing waits forever on a
+	 * lock or a dead peer. The values are our own integers, not input.
+	 */
+	snprintf(set, sizeof(set),
+	    "SELECT set_config('statement_timeout', '%d', false), "
+	    "set_config('idle_in_transaction_session_timeout', '%d', false), "
+	    "set_config('TimeZone', 'UTC', false)",
+	    timeout_s * 1000, timeout_s * 3000);
+	r = PQexecParams(c, set, 0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		PQfinish(c);
+		return NULL;
+	}
+	PQclear(r);
+	for (i = 0; i < nstmts; i++) {
+		r = PQprepare(c, stmts[i]->name, stmts[i]->sql, 0, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			/* A bad statement is a bug: say which, and stop. */
+			log_error("db: cannot prepare %s (SQLSTATE %s)",
+			    stmts[i]->name,
+			    PQresultErrorField(r, PG_DIAG_SQLSTATE) ?
+				PQresultErrorField(r, PG_DIAG_SQLSTATE) : "?");
+			PQclear(r);
+			PQfinish(c);
+			return NULL;
+		}
+		PQclear(r);
+	}
+	return c;
+}
+
+static void
+deadline_after(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static int
+before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+enum pa_err
+db_pool_open(const char *url, int size, int timeout_s, int require_one)
+{
+	int i, ok = 0;
+
+	static int registered;
+	if (!registered) {
+		db_stmts_add(internal_stmts,
+		    sizeof(internal_stmts) / sizeof(internal_stmts[0]));
+		registered = 1;
+	}
+	if (size < 1)
+		size = 1;
+	pool.conns = calloc((size_t)size, sizeof(*pool.conns));
+	if (pool.conns == NULL || (pool.url = strdup(url)) == NULL) {
+		free(pool.conns);
+		pool.conns = NULL;
+		return PA_INTERNAL;
+	}
+	pool.size = size;
+	pool.timeout_s = timeout_s;
+	for (i = 0; i < size; i++) {
+		pool.conns[i].idx = i;
+		if (i == 0 || ok) {
+			pool.conns[i].conn = connect_one(url, timeout_s);
+			if (pool.conns[i].conn != NULL)
+				ok++;
+		}
+	}
+	pool.open = 1;
+	if (ok == 0 && require_one) {
+		db_pool_close();
+		return PA_DB;
+	}
+	return PA_OK;
+}
+
+void
+db_pool_close(void)
+{
+	int i;
+
+	pthread_mutex_lock(&pool.mu);
+	for (i = 0; i < pool.size; i++) {
+		PQfinish(pool.conns[i].conn);
+		pool.conns[i].conn = NULL;
+	}
+	free(pool.conns);
+	pool.conns = NULL;
+	free(pool.url);
+	pool.url = NULL;
+	pool.size = 0;
+	pool.open = 0;
+	pthread_mutex_unlock(&pool.mu);
+}
+
+/* Is this idle connection still alive? Reads any pending FATAL notice. */
+static int
+conn_alive(PGconn *c)
+{
+	if (c == NULL || PQstatus(c) != CONNECTION_OK)
+		return 0;
+	if (PQconsumeInput(c) == 0)
+		return 0;
+	return PQstatus(c) == CONNECTION_OK &&
+	    PQtransactionStatus(c) == PQTRANS_IDLE;
+}
+
+enum pa_err
+db_acquire(struct db **out)
+{
+	struct timespec deadline, now;
+	struct db *d = NULL;
+	PGconn *fresh;
+	int i, rc;
+
+	*out = NULL;
+	deadline_after(&deadline, (long)pool.timeout_s * 1000);
+	pthread_mutex_lock(&pool.mu);
+	if (!pool.open) {
+		pthread_mutex_unlock(&pool.mu);
+		return PA_DB;
+	}
+	for (;;) {
+		for (i = 0; i < pool.size; i++)
+			if (!pool.conns[i].busy) {
+				d = &pool.conns[i];
+				break;
+			}
+		if (d != NULL)
+			break;
+		pool.waiting++;
+		rc = pthread_cond_timedwait(&pool.cv, &pool.mu, &deadline);
+		pool.waiting--;
+		if (rc == ETIMEDOUT) {
+			pthread_mutex_unlock(&pool.mu);
+			log_warn("db: no free connection within %ds",
+			    pool.timeout_s);
+			return PA_DB;
+		}
+	}
+	d->busy = 1;
+	pool.in_use++;
+	pthread_mutex_unlock(&pool.mu);
+
+	if (conn_alive(d->conn)) {
+		*out = d;
+		return PA_OK;
+	}
+	/* Rebuild outside the lock; fail fast while the database is away. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&pool.mu);
+	rc = before(&now, &pool.down_until);
+	pthread_mutex_unlock(&pool.mu);
+	if (rc) {
+		db_release(d);
+		return PA_DB;
+	}
+	PQfinish(d->conn);
+	d->conn = NULL;
+	fresh = connect_one(pool.url, pool.timeout_s);
+	if (fresh == NULL) {
+		pthread_mutex_lock(&pool.mu);
+		deadline_after(&pool.down_until, 1000);
+		pthread_mutex_unlock(&pool.mu);
+		atomic_fetch_add(&stat_errors, 1);
+		db_release(d);
+		return PA_DB;
+	}
+	atomic_fetch_add(&stat_reconnects, 1);
+	d->conn = fresh;
+	*out = d;
+	return PA_OK;
+}
+
+static PGresult *
+exec_plain(PGconn *c, const char *sql)
+{
+	return PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
+}
+
+void
+db_release(struct db *d)
+{
+	PGresult *r;
+
+	if (d == NULL)
+		return;
+	if (d->conn != NULL && PQstatus(d->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(d->conn) != PQTRANS_IDLE) {
+		r = exec_plain(d->conn, "ROLLBACK");
+		PQclear(r);
+	}
+	d->in_tx = 0;
+	pthread_mutex_lock(&pool.mu);
+	d->busy = 0;
+	pool.in_use--;
+	pthread_cond_signal(&pool.cv);
+	pthread_mutex_unlock(&pool.mu);
+}
+
+/* Maps a failed result (or a NULL one) to our codes, logging safely. */
+static enum pa_err
+map_error(struct db *d, const char *name, PGresult *r)
+{
+	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *cons = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) :
+			       NULL;
+
+	if (st == NULL || PQstatus(d->conn) != CONNECTION_OK) {
+		atomic_fetch_add(&stat_errors, 1);
+		log_warn("db: %s: connection lost", name);
+		return PA_DB;
+	}
+	if (strcmp(st, "23505") == 0 || strcmp(st, "40001") == 0 ||
+	    strcmp(st, "40P01") == 0) {
+		log_info("db: %s: SQLSTATE %s%s%s", name, st,
+		    cons ? " constraint " : "", cons ? cons : "");
+		return PA_CONFLICT;
+	}
+	if (strncmp(st, "22", 2) == 0 || strncmp(st, "23", 2) == 0) {
+		log_info("db: %s: SQLSTATE %s%s%s", name, st,
+		    cons ? " constraint " : "", cons ? cons : "");
+		return PA_INVALID;
+	}
+	atomic_fetch_add(&stat_errors, 1);
+	log_error("db: %s: SQLSTATE %s", name, st);
+	if (strncmp(st, "08", 2) == 0 || strncmp(st, "57", 2) == 0 ||
+	    strncmp(st, "53", 2) == 0)
+		return PA_DB;
+	return PA_INTERNAL;
+}
+
+enum pa_err
+db_exec(struct db *d, const char *name, const struct db_arg *args, int nargs,
+    struct db_res **out)
+{
+	const char *vals[64];
+	int lens[64], fmts[64];
+	ExecStatusType st;
+	PGresult *r;
+	enum pa_err rc;
+	int i;
+
+	if (out != NULL)
+		*out = NULL;
+	if (nargs < 0 || nargs > 64)
+		return PA_INTERNAL;
+	for (i = 0; i < nargs; i++) {
+		vals[i] = args[i].v;
+		lens[i] = args[i].len;
+		fmts[i] = args[i].binary ? 1 : 0;
+	}
+	r = PQexecPrepared(d->conn, name, nargs, vals, lens, fmts, 0);
+	st = PQresultStatus(r);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		rc = map_error(d, name, r);
+		PQclear(r);
+		return rc;
+	}
+	if (out == NULL) {
+		PQclear(r);
+		return PA_OK;
+	}
+	if ((*out = malloc(sizeof(**out))) == NULL) {
+		PQclear(r);
+		return PA_INTERNAL;
+	}
+	(*out)->res = r;
+	return PA_OK;
+}
+
+static enum pa_err
+exec_tx(struct db *d, const char *sql)
+{
+	PGresult *r = exec_plain(d->conn, sql);
+	enum pa_err rc = PA_OK;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = map_error(d, sql, r);
+	PQclear(r);
+	return rc;
+}
+
+enum pa_err
+db_tx_begin(struct db *d)
+{
+	enum pa_err rc = exec_tx(d, "BEGIN");
+
+	if (rc == PA_OK)
+		d->in_tx = 1;
+	return rc;
+}
+
+enum pa_err
+db_tx_end(struct db *d, enum pa_err rc)
+{
+	enum pa_err rc2;
+
+	if (!d->in_tx)
+		return rc;
+	d->in_tx = 0;
+	if (rc != PA_OK) {
+		(void)exec_tx(d, "ROLLBACK");
+		return rc;
+	}
+	/* A failed COMMIT loses the transaction: never answer success. */
+	rc2 = exec_tx(d, "COMMIT");
+	if (rc2 == PA_OK && PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+		rc2 = PA_DB;
+	return rc2;
+}
+
+enum pa_err
+db_ping(void)
+{
+	struct db *d;
+	enum pa_err rc;
+
+	if ((rc = db_acquire(&d)) != PA_OK)
+		return rc;
+	rc = db_exec(d, "db_ping", NULL, 0, NULL);
+	db_release(d);
+	return rc;
+}
+
+int
+db_res_rows(const struct db_res *r)
+{
+	return r ? PQntuples(r->res) : 0;
+}
+
+const char *
+db_res_get(const struct db_res *r, int row, int col)
+{
+	return PQgetvalue(r->res, row, col);
+}
+
+int
+db_res_len(const struct db_res *r, int row, int col)
+{
+	return PQgetlength(r->res, row, col);
+}
+
+int
+db_res_isnull(const struct db_res *r, int row, int col)
+{
+	return PQgetisnull(r->res, row, col);
+}
+
+int
+db_res_int64(const struct db_res *r, int row, int col, int64_t *v)
+{
+	const char *s = PQgetvalue(r->res, row, col);
+	char *end;
+	long long n;
+
+	if (PQgetisnull(r->res, row, col))
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0')
+		return -1;
+	*v = (int64_t)n;
+	return 0;
+}
+
+enum pa_err
+db_res_bytea(const struct db_res *r, int row, int col, unsigned char **out,
+    size_t *outlen)
+{
+	unsigned char *u;
+	size_t n;
+
+	*out = NULL;
+	*outlen = 0;
+	if (PQgetisnull(r->res, row, col))
+		return PA_NOT_FOUND;
+	u = PQunescapeBytea((const unsigned char *)PQgetvalue(r->res, row, col),
+	    &n);
+	if (u == NULL)
+		return PA_INTERNAL;
+	/* Copy into malloc memory so that callers free() it like the rest. */
+	if ((*out = malloc(n ? n : 1)) == NULL) {
+		PQfreemem(u);
+		return PA_INTERNAL;
+	}
+	memcpy(*out, u, n);
+	PQfreemem(u);
+	*outlen = n;
+	return PA_OK;
+}
+
+void
+db_res_free(struct db_res *r)
+{
+	if (r == NULL)
+		return;
+	PQclear(r->res);
+	free(r);
+}
+
+void
+db_pool_stats(struct db_pool_stats *s)
+{
+	pthread_mutex_lock(&pool.mu);
+	s->size = pool.size;
+	s->in_use = pool.in_use;
+	s->waiting = pool.waiting;
+	pthread_mutex_unlock(&pool.mu);
+	s->errors = atomic_load(&stat_errors);
+	s->reconnects = atomic_load(&stat_reconnects);
+}

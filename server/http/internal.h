@@ -1,0 +1,159 @@
+/*
+ * Private to http/: the request, the router, body and JSON limits, replies,
+ * static files and metrics. Unit tests include it; other modules do not.
+ */
+#ifndef PA_HTTP_INTERNAL_H
+#define PA_HTTP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "../err.h"
+
+struct MHD_Connection;
+struct MHD_Response;
+struct db;
+struct jv_field;
+struct req;
+
+#define ROUTER_MAX_PARAMS 4
+#define ROUTER_MAX_PATH 2048
+
+/* Route flags. */
+#define ROUTE_BODY 0x1	/* takes a JSON object body */
+#define ROUTE_API 0x2	/* under /api: no-store, JSON errors */
+
+struct route {
+	const char *method;
+	const char *pattern;	/* "/api/v1/cases/{id}": {x} is one segment */
+	enum pa_err (*fn)(struct req *r);
+	unsigned int flags;
+	const struct jv_field *body; /* allowed members, checked first */
+};
+
+enum router_match {
+	ROUTER_FOUND,
+	ROUTER_NO_PATH,		/* no pattern matches the path */
+	ROUTER_NO_METHOD,	/* the path exists, not with this method */
+	ROUTER_BAD_PATH,	/* undecodable, %2F or NUL in a segment, too long */
+};
+
+/*
+ * Matches method and the raw (still percent-encoded) path against tab.
+ * Path parameters are decoded into buf (size buflen) and pointed to by
+ * params. On ROUTER_NO_METHOD, allow receives "GET, HEAD, POST" style text.
+ */
+enum router_match router_match(const struct route *tab, size_t n,
+    const char *method, const char *path, const struct route **out,
+    const char **params, int *nparams, char *buf, size_t buflen,
+    char *allow, size_t allowlen);
+/* Is method one of those the router knows? */
+int router_method_known(const char *method);
+/*
+ * Percent-decodes one path segment [s, s+len) into out (outlen bytes, NUL
+ * terminated). Fails on a bad escape, an encoded '/', '\\' or NUL.
+ */
+int router_segment_decode(const char *s, size_t len, char *out, size_t outlen);
+
+/* The application's routes (routes.c). */
+extern const struct route http_routes[];
+extern const size_t http_nroutes;
+
+/*
+ * Parses a request body as one JSON object: depth above max_depth, invalid
+ * UTF-8, trailing bytes, duplicate keys, NUL in strings, or a non-object are
+ * PA_BAD_INPUT. *why receives an English/French message pair index.
+ */
+enum pa_err body_json_parse(const char *buf, size_t len, int max_depth,
+    json_t **out, const char **why_fr, const char **why_en);
+/* Nesting depth of a JSON text, counting only brackets outside strings. */
+int body_json_depth(const char *buf, size_t len);
+/* Is the Content-Type application/json, with no charset or charset=utf-8? */
+int body_content_type_ok(const char *ct);
+
+/* 1 when Accept-Language prefers English over French; 0 (French) else. */
+int reply_lang_en(const char *accept_language);
+
+/* Security headers every answer carries; api adds Cache-Control: no-store. */
+void reply_security_headers(struct MHD_Response *resp, int api, int tls);
+/* The error body {"error":{"code","message","field"?}}: caller frees. */
+char *reply_error_body(enum pa_err e, int en, const char *msg,
+    const char *field);
+
+/*
+ * Resolves a raw request path under the web root, refusing "..", dot files,
+ * encoded slashes, NUL and symbolic links. On success *fd is an open regular
+ * file (caller closes), st filled, *ctype its media type. Returns 0, or -1
+ * for not found / not allowed.
+ */
+int static_open(int rootfd, const char *path, int *fd, struct stat *st,
+    const char **ctype);
+/* Strong ETag for a file (device, inode, size, modification time). */
+void static_etag(const struct stat *st, char *buf, size_t len);
+/* Media type by file name extension. */
+const char *static_content_type(const char *name);
+
+/* Metrics slots: each route, then static files, then unmatched. */
+#define METRICS_SLOT_STATIC (http_nroutes)
+#define METRICS_SLOT_OTHER (http_nroutes + 1)
+int metrics_init(void);
+void metrics_record(size_t slot, unsigned int status, double seconds);
+void metrics_inflight(int delta);
+long metrics_inflight_now(void);
+/* The Prometheus text: caller frees. */
+char *metrics_render(size_t *len);
+
+/*
+ * A request. Lives from the first call of the access handler to the
+ * completion callback, which frees it with everything hanging off it.
+ */
+struct req {
+	struct MHD_Connection *conn;
+	const struct route *route;
+	const char *method;
+	const char *path;	/* raw, owned by MHD */
+	const char *params[ROUTER_MAX_PARAMS];
+	int nparams;
+	char parambuf[512];
+	size_t slot;		/* metrics slot */
+	uint64_t id;
+	struct timespec start;
+	int en;			/* answer in English */
+	int tls;
+	int started;		/* the handler ran or an answer was queued */
+	int close;		/* send Connection: close */
+
+	char *body;
+	size_t body_len;
+	size_t body_cap;
+	int too_large;
+
+	json_t *json;		/* parsed body, for ROUTE_BODY routes */
+	struct db *db;		/* leased on demand by req_db */
+
+	/* The answer, set by the handler. */
+	unsigned int status;	/* 0: 200 */
+	json_t *out;		/* JSON body, or */
+	struct MHD_Response *resp; /* a prepared response (files, text) */
+	const char *err_field;
+	const char *err_fr;
+	const char *err_en;
+	char allow[64];		/* Allow header for 405 */
+	unsigned int retry_after; /* seconds, for 429 and 503 */
+};
+
+/* Leases the request's database connection (released after the handler). */
+enum pa_err req_db(struct req *r, struct db **out);
+/* Records an error's field and message (both languages); returns e. */
+enum pa_err req_fail(struct req *r, enum pa_err e, const char *field,
+    const char *fr, const char *en);
+/* A query string argument, percent-decoded into buf; NULL when absent. */
+const char *req_query(struct req *r, const char *name, char *buf, size_t len);
+/* The request's header value (owned by MHD), or NULL. */
+const char *req_header(struct req *r, const char *name);
+
+#endif

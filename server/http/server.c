@@ -1,0 +1,641 @@
+/*
+ * The libmicrohttpd daemon and the request lifecycle.
+ *
+ * MHD calls on_request several times per request: first with the headers
+ * (we check framing, route, method, media type and declared size, and may
+ * answer at once without reading the body), then once per chunk of body
+ * (copied up to the limit), then a last time with no data (we parse, run the
+ * handler, queue the answer). on_completed frees everything and logs one
+ * line. Paths and query arguments reach us still percent-encoded (see
+ * no_unescape): the router decodes each segment on its own.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "../db/db.h"
+#include "../log.h"
+#include "../util/jv.h"
+#include "http.h"
+#include "internal.h"
+
+static struct {
+	const struct config *cfg;
+	int rootfd;
+	int tls;
+	uint32_t id_prefix;
+	atomic_uint_fast64_t next_id;
+} srv = { NULL, -1, 0, 0, 0 };
+
+enum pa_err
+req_db(struct req *r, struct db **out)
+{
+	enum pa_err rc;
+
+	if (r->db == NULL && (rc = db_acquire(&r->db)) != PA_OK)
+		return rc;
+	*out = r->db;
+	return PA_OK;
+}
+
+enum pa_err
+req_fail(struct req *r, enum pa_err e, const char *field, const char *fr,
+    const char *en)
+{
+	r->err_field = field;
+	r->err_fr = fr;
+	r->err_en = en;
+	return e;
+}
+
+const char *
+req_header(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+static int
+hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+const char *
+req_query(struct req *r, const char *name, char *buf, size_t len)
+{
+	const char *v = MHD_lookup_connection_value(r->conn,
+	    MHD_GET_ARGUMENT_KIND, name);
+	size_t o = 0;
+	int hi, lo;
+
+	if (v == NULL || len == 0)
+		return NULL;
+	for (; *v != '\0'; v++) {
+		char c = *v;
+
+		if (c == '+')
+			c = ' ';
+		else if (c == '%') {
+			if ((hi = hex(v[1])) < 0 || (lo = hex(v[2])) < 0)
+				return NULL;
+			c = (char)(hi * 16 + lo);
+			v += 2;
+		}
+		if (c == '\0' || o + 1 >= len)
+			return NULL;
+		buf[o++] = c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* Keeps paths and arguments percent-encoded: the router decodes them. */
+static size_t
+no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+/* Queues resp with the shared headers; takes ownership of resp. */
+static enum MHD_Result
+reply_send(struct req *r, unsigned int status, struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+	char ra[16];
+
+	if (resp == NULL)
+		return MHD_NO;
+	reply_security_headers(resp, r->route == NULL ||
+	    (r->route->flags & ROUTE_API) != 0 || r->slot != METRICS_SLOT_STATIC,
+	    srv.tls);
+	if (status == 405 && r->allow[0] != '\0')
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (r->retry_after > 0) {
+		snprintf(ra, sizeof(ra), "%u", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
+	r->status = status;
+	r->started = 1;
+	ret = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static struct MHD_Response *
+json_response(char *text)
+{
+	struct MHD_Response *resp;
+
+	if (text == NULL)
+		return NULL;
+	resp = MHD_create_response_from_buffer(strlen(text), text,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return NULL;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json; charset=utf-8");
+	return resp;
+}
+
+static enum MHD_Result
+send_error(struct req *r, enum pa_err e)
+{
+	const char *msg = r->en ? r->err_en : r->err_fr;
+
+	if (e == PA_OK)
+		e = PA_INTERNAL;
+	if (e == PA_DB && r->retry_after == 0)
+		r->retry_after = 5;
+	return reply_send(r, pa_err_status(e),
+	    json_response(reply_error_body(e, r->en, msg, r->err_field)));
+}
+
+static enum MHD_Result
+fail_now(struct req *r, enum pa_err e, const char *fr, const char *en)
+{
+	req_fail(r, e, NULL, fr, en);
+	return send_error(r, e);
+}
+
+static enum MHD_Result
+count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	int *counts = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		counts[0]++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		counts[1]++;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+serve_static(struct req *r)
+{
+	struct MHD_Response *resp;
+	const char *ctype, *inm;
+	struct stat st;
+	char etag[96];
+	int fd;
+
+	r->slot = METRICS_SLOT_STATIC;
+	if (srv.rootfd < 0 ||
+	    static_open(srv.rootfd, r->path, &fd, &st, &ctype) != 0)
+		return send_error(r, PA_NOT_FOUND);
+	static_etag(&st, etag, sizeof(etag));
+	inm = req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (inm != NULL && strstr(inm, etag) != NULL) {
+		close(fd);
+		resp = MHD_create_response_from_buffer(0, NULL,
+		    MHD_RESPMEM_PERSISTENT);
+		if (resp != NULL)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG,
+			    etag);
+		return reply_send(r, 304, resp);
+	}
+	resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+	if (resp == NULL) {
+		close(fd);
+		return send_error(r, PA_INTERNAL);
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-cache");
+	return reply_send(r, 200, resp);
+}
+
+static int
+is_api_path(const char *path)
+{
+	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
+}
+
+/* First call: headers only. May answer at once. */
+static enum MHD_Result
+begin(struct req *r)
+{
+	const union MHD_ConnectionInfo *ci;
+	const char *cl, *te;
+	char allow[64];
+	int counts[2] = { 0, 0 };
+	enum router_match m;
+	unsigned long long n;
+	char *end;
+
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_PROTOCOL);
+	r->tls = srv.tls && ci != NULL;
+	r->en = reply_lang_en(req_header(r, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+	r->slot = METRICS_SLOT_OTHER;
+
+	/* Request smuggling: ambiguous framing is refused outright. */
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header,
+	    counts);
+	if (counts[0] > 1 || (counts[0] > 0 && counts[1] > 0) || counts[1] > 1) {
+		r->close = 1;
+		return fail_now(r, PA_BAD_INPUT,
+		    "en-têtes Content-Length ou Transfer-Encoding ambigus",
+		    "ambiguous Content-Length or Transfer-Encoding headers");
+	}
+	cl = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te = req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+	if (!router_method_known(r->method)) {
+		(void)router_match(http_routes, http_nroutes, "?", r->path,
+		    &r->route, r->params, &r->nparams, r->parambuf,
+		    sizeof(r->parambuf), allow, sizeof(allow));
+		r->route = NULL;
+		snprintf(r->allow, sizeof(r->allow), "%s",
+		    allow[0] != '\0' ? allow : (is_api_path(r->path) ?
+		    "GET, HEAD, POST, PUT, PATCH, DELETE" : "GET, HEAD"));
+		r->close = 1;
+		return send_error(r, PA_METHOD);
+	}
+	m = router_match(http_routes, http_nroutes, r->method, r->path,
+	    &r->route, r->params, &r->nparams, r->parambuf,
+	    sizeof(r->parambuf), allow, sizeof(allow));
+	switch (m) {
+	case ROUTER_FOUND:
+		r->slot = (size_t)(r->route - http_routes);
+		break;
+	case ROUTER_NO_METHOD:
+		snprintf(r->allow, sizeof(r->allow), "%s", allow);
+		r->close = cl != NULL || te != NULL;
+		return send_error(r, PA_METHOD);
+	case ROUTER_BAD_PATH:
+		r->close = cl != NULL || te != NULL;
+		return send_error(r, PA_BAD_INPUT);
+	case ROUTER_NO_PATH:
+		if (is_api_path(r->path)) {
+			r->close = cl != NULL || te != NULL;
+			return send_error(r, PA_NOT_FOUND);
+		}
+		if (strcmp(r->method, "GET") != 0 &&
+		    strcmp(r->method, "HEAD") != 0) {
+			snprintf(r->allow, sizeof(r->allow), "GET, HEAD");
+			r->close = cl != NULL || te != NULL;
+			return send_error(r, PA_METHOD);
+		}
+		break;
+	}
+
+	if (r->route == NULL || (r->route->flags & ROUTE_BODY) == 0) {
+		if ((cl != NULL && strcmp(cl, "0") != 0) || te != NULL) {
+			r->close = 1;
+			return fail_now(r, PA_BAD_INPUT,
+			    "cette requête ne prend pas de corps",
+			    "this request takes no body");
+		}
+		return MHD_YES;
+	}
+	if (!body_content_type_ok(req_header(r,
+		MHD_HTTP_HEADER_CONTENT_TYPE))) {
+		r->close = 1;
+		return send_error(r, PA_MEDIA_TYPE);
+	}
+	if (cl != NULL) {
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		if (errno != 0 || end == cl || *end != '\0') {
+			r->close = 1;
+			return send_error(r, PA_BAD_INPUT);
+		}
+		if (n > (unsigned long long)srv.cfg->max_body) {
+			r->close = 1;
+			return send_error(r, PA_TOO_LARGE);
+		}
+		r->body_cap = (size_t)n;
+	}
+	return MHD_YES;
+}
+
+static int
+body_append(struct req *r, const char *data, size_t len)
+{
+	size_t cap;
+	char *nb;
+
+	if (r->body_len + len > (size_t)srv.cfg->max_body) {
+		r->too_large = 1;
+		return -1;
+	}
+	if (r->body == NULL || r->body_len + len > r->body_cap) {
+		cap = r->body_cap > r->body_len + len ? r->body_cap :
+		    (r->body_len + len) * 2;
+		if (cap > (size_t)srv.cfg->max_body)
+			cap = (size_t)srv.cfg->max_body;
+		if ((nb = realloc(r->body, cap + 1)) == NULL)
+			return -1;
+		r->body = nb;
+		r->body_cap = cap;
+	}
+	memcpy(r->body + r->body_len, data, len);
+	r->body_len += len;
+	return 0;
+}
+
+/* Last call: the whole body is in. Parse, run the handler, answer. */
+static enum MHD_Result
+finish(struct req *r)
+{
+	const char *why_fr = NULL, *why_en = NULL;
+	struct MHD_Response *resp;
+	struct jv_error jerr;
+	enum pa_err rc;
+	unsigned int status;
+	char *text;
+
+	if (r->too_large) {
+		r->close = 1;
+		return send_error(r, PA_TOO_LARGE);
+	}
+	if (r->route == NULL)
+		return serve_static(r);
+	if (r->route->flags & ROUTE_BODY) {
+		rc = body_json_parse(r->body, r->body_len,
+		    (int)srv.cfg->json_max_depth, &r->json, &why_fr, &why_en);
+		if (rc != PA_OK)
+			return fail_now(r, rc, why_fr, why_en);
+		if (r->route->body != NULL &&
+		    (rc = jv_check(r->json, r->route->body, &jerr)) != PA_OK) {
+			req_fail(r, rc, jerr.field, jerr.fr, jerr.en);
+			return send_error(r, rc);
+		}
+	}
+	rc = r->route->fn(r);
+	/* The connection goes back before the answer is sent. */
+	db_release(r->db);
+	r->db = NULL;
+	if (rc != PA_OK)
+		return send_error(r, rc);
+	status = r->status ? r->status : 200;
+	if (r->resp != NULL) {
+		resp = r->resp;
+		r->resp = NULL;
+		return reply_send(r, status, resp);
+	}
+	if (status == 204 || r->out == NULL)
+		return reply_send(r, status, MHD_create_response_from_buffer(0, NULL,
+		    MHD_RESPMEM_PERSISTENT));
+	text = json_dumps(r->out, JSON_COMPACT);
+	return reply_send(r, status, json_response(text));
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct req *r = *con_cls;
+
+	(void)cls;
+	(void)version;
+	if (r == NULL) {
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return MHD_NO;
+		*con_cls = r;
+		r->conn = conn;
+		r->method = method;
+		r->path = url;
+		r->id = atomic_fetch_add(&srv.next_id, 1);
+		clock_gettime(CLOCK_MONOTONIC, &r->start);
+		metrics_inflight(1);
+		return begin(r);
+	}
+	if (r->started) {	/* answered early: drop the rest */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (body_append(r, upload_data, *upload_data_size) != 0) {
+			*upload_data_size = 0;
+			r->close = 1;
+			/* Too large or no memory: stop reading now. */
+			return send_error(r, r->too_large ? PA_TOO_LARGE :
+			    PA_INTERNAL) == MHD_YES ? MHD_YES : MHD_NO;
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return finish(r);
+}
+
+static const char *
+safe_method(const char *m)
+{
+	return router_method_known(m) ? m : "OTHER";
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *con_cls;
+	struct timespec now;
+	double secs;
+	const char *pattern;
+
+	(void)cls;
+	(void)conn;
+	if (r == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - r->start.tv_sec) +
+	    (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
+	pattern = r->route ? r->route->pattern :
+	    (r->slot == METRICS_SLOT_STATIC ? "static" : "-");
+	/* Never the path, the query, a header or a body: only the pattern. */
+	log_info("req %08x-%06llx %s %s %u %.1fms%s", srv.id_prefix,
+	    (unsigned long long)r->id, safe_method(r->method), pattern,
+	    r->status, secs * 1000.0,
+	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+	metrics_record(r->slot, r->status, secs);
+	metrics_inflight(-1);
+	db_release(r->db);
+	if (r->resp != NULL)
+		MHD_destroy_response(r->resp);
+	json_decref(r->json);
+	json_decref(r->out);
+	free(r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	log_warn("mhd: %s", line);
+}
+
+static char *
+read_small_file(const char *path, const char *what)
+{
+	char *buf;
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		log_error("%s: cannot open %s: %s", what, path,
+		    strerror(errno));
+		return NULL;
+	}
+	if ((buf = calloc(1, 1024 * 1024 + 1)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, 1024 * 1024, f);
+	fclose(f);
+	if (n == 0 || n == 1024 * 1024) {
+		log_error("%s: %s is empty or larger than 1 MiB", what, path);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int
+http_serve(const struct config *c)
+{
+	struct addrinfo hints, *ai = NULL;
+	struct MHD_Daemon *d;
+	const union MHD_DaemonInfo *di;
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	char port[8], *cert = NULL, *key = NULL;
+	unsigned int flags;
+	sigset_t set;
+	int sig = 0, rc = 1, waited;
+	MHD_socket lfd;
+
+	srv.cfg = c;
+	if (getrandom(&srv.id_prefix, sizeof(srv.id_prefix), 0) !=
+	    (ssize_t)sizeof(srv.id_prefix))
+		srv.id_prefix = (uint32_t)getpid();
+	if (metrics_init() != 0)
+		return 1;
+	srv.rootfd = open(c->web_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (srv.rootfd < 0) {
+		log_error("PASSERELLE_WEB_ROOT (--web-root): cannot open %s: %s",
+		    c->web_root, strerror(errno));
+		return 1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", c->listen_port);
+	if (getaddrinfo(c->listen_host, port, &hints, &ai) != 0 || ai == NULL) {
+		log_error("PASSERELLE_LISTEN (--listen): cannot resolve %s",
+		    c->listen);
+		goto out;
+	}
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+	    MHD_USE_ERROR_LOG;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (c->tls_cert != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			log_error("PASSERELLE_TLS_CERT: this libmicrohttpd has "
+				  "no TLS support");
+			goto out;
+		}
+		cert = read_small_file(c->tls_cert, "PASSERELLE_TLS_CERT");
+		key = read_small_file(c->tls_key, "PASSERELLE_TLS_KEY");
+		if (cert == NULL || key == NULL)
+			goto out;
+		flags |= MHD_USE_TLS;
+		srv.tls = 1;
+	}
+
+	/* Signals are taken by sigwait below, in this thread only. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)c->threads,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->connection_timeout,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)c->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)c->per_ip_connections,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
+	    srv.tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, key,
+	    MHD_OPTION_HTTPS_MEM_CERT, cert,
+	    MHD_OPTION_END);
+	if (d == NULL) {
+		log_error("PASSERELLE_LISTEN (--listen): cannot serve on %s "
+			  "(address in use or not allowed?)", c->listen);
+		goto out;
+	}
+	di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	log_info("serve: listening on %s%s:%u with %ld threads, %ld database "
+		 "connections", srv.tls ? "https://" : "http://",
+	    c->listen_host, di ? di->port : c->listen_port, c->threads,
+	    c->db_pool_size);
+
+	while (sigwait(&set, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
+		;
+	log_info("serve: signal %d, finishing requests in flight", sig);
+	lfd = MHD_quiesce_daemon(d);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
+	for (waited = 0; metrics_inflight_now() > 0 && waited < 3000; waited++)
+		nanosleep(&ts, NULL);
+	MHD_stop_daemon(d);
+	log_info("serve: stopped");
+	rc = 0;
+out:
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	if (key != NULL) {
+		explicit_bzero(key, strlen(key));
+		free(key);
+	}
+	free(cert);
+	close(srv.rootfd);
+	srv.rootfd = -1;
+	return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * jv: declarative checks of JSON request objects. A spec lists the members
+ * an object may have; anything else is refused, so that a client can never
+ * set a member it does not own. Unknown members are PA_BAD_INPUT (400);
+ * missing, mistyped or oversized members are PA_INVALID (422). The error
+ * names the member, never its value.
+ */
+#ifndef PA_JV_H
+#define PA_JV_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "../err.h"
+
+enum jv_type {
+	JV_STRING,
+	JV_INTEGER,
+	JV_BOOLEAN,
+	JV_OBJECT,
+	JV_ARRAY,
+	JV_ANY,
+};
+
+#define JV_REQUIRED 0x1
+#define JV_NULLABLE 0x2
+#define JV_NONEMPTY 0x4	/* strings: not empty nor only spaces */
+
+struct jv_field {
+	const char *name;	/* NULL ends a spec */
+	enum jv_type type;
+	unsigned int flags;
+	size_t max;		/* strings: UTF-8 characters; arrays: items */
+};
+
+struct jv_error {
+	const char *field;
+	const char *fr;
+	const char *en;
+};
+
+enum pa_err jv_check(json_t *obj, const struct jv_field *spec,
+    struct jv_error *err);
+
+/* Number of UTF-8 characters in a valid UTF-8 string. */
+size_t jv_utf8_len(const char *s);
+
+#endif
