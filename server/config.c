@@ -65,6 +65,31 @@ static const struct cfg_row cfg_rows[] = {
 	{ "secure_cookies", "PASSERELLE_SECURE_COOKIES", CFG_BOOL,
 	    OFF(secure_cookies), "false", 0, 1,
 	    "mark cookies Secure (always on with TLS; set behind a TLS proxy)" },
+	{ "trust_proxy", "PASSERELLE_TRUST_PROXY", CFG_BOOL, OFF(trust_proxy),
+	    "false", 0, 1,
+	    "take the client address from X-Forwarded-For (behind a proxy)" },
+	{ "session_idle", "PASSERELLE_SESSION_IDLE", CFG_INT, OFF(session_idle),
+	    "1800", 60, 86400, "seconds of inactivity that end a session" },
+	{ "session_lifetime", "PASSERELLE_SESSION_LIFETIME", CFG_INT,
+	    OFF(session_lifetime), "43200", 300, 604800,
+	    "seconds after which a session ends whatever its use" },
+	{ "argon2_ops", "PASSERELLE_ARGON2_OPS", CFG_INT, OFF(argon2_ops), "3",
+	    2, 20, "Argon2id passes (time cost) for passwords" },
+	{ "argon2_mem_kib", "PASSERELLE_ARGON2_MEM_KIB", CFG_INT,
+	    OFF(argon2_mem_kib), "65536", 19456, 4194304,
+	    "Argon2id memory per hash, in KiB" },
+	{ "argon2_concurrency", "PASSERELLE_ARGON2_CONCURRENCY", CFG_INT,
+	    OFF(argon2_concurrency), "0", 0, 256,
+	    "password hashes running at once at most (0: one per core)" },
+	{ "throttle_account", "PASSERELLE_THROTTLE_ACCOUNT", CFG_INT,
+	    OFF(throttle_account), "10", 1, 10000,
+	    "failed logins of one account name per window before 429" },
+	{ "throttle_address", "PASSERELLE_THROTTLE_ADDRESS", CFG_INT,
+	    OFF(throttle_address), "100", 1, 100000,
+	    "failed logins from one client address per window before 429" },
+	{ "throttle_window", "PASSERELLE_THROTTLE_WINDOW", CFG_INT,
+	    OFF(throttle_window), "900", 10, 86400,
+	    "seconds over which failed logins are counted" },
 };
 
 #define NROWS (sizeof(cfg_rows) / sizeof(cfg_rows[0]))
@@ -234,10 +259,12 @@ config_load(struct config *c, int argc, char **argv, char **rest,
 	}
 	if (c->tls_cert != NULL)
 		c->secure_cookies = 1;
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
 	if (c->threads == 0) {
-		cores = sysconf(_SC_NPROCESSORS_ONLN);
 		c->threads = cores > 0 ? (cores > 64 ? 256 : cores * 4) : 4;
 	}
+	if (c->argon2_concurrency == 0)
+		c->argon2_concurrency = cores > 0 ? cores : 1;
 	if (c->db_pool_size == 0)
 		c->db_pool_size = c->threads + 2;
 	return 0;

@@ -29,6 +29,15 @@ struct config {
 	long per_ip_connections;
 	long json_max_depth;
 	int secure_cookies;
+	int trust_proxy;
+	long session_idle;	/* seconds */
+	long session_lifetime;	/* seconds */
+	long argon2_ops;
+	long argon2_mem_kib;
+	long argon2_concurrency; /* resolved: never 0 after config_load */
+	long throttle_account;
+	long throttle_address;
+	long throttle_window;	/* seconds */
 };
 
 /*

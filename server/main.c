@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
+#include "auth/auth.h"
 #include "config.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
@@ -46,40 +48,206 @@ unexpected(int argc, char **argv, int from)
 	return fail(line);
 }
 
+/*
+ * Everything a command that touches data needs: the key ring, password
+ * hashing, the modules' statements, a current schema and the pool.
+ */
+static int
+boot(struct config *c, struct sec_master **master, long pool)
+{
+	struct auth_settings as;
+	enum db_schema_state st;
+	char err[512];
+
+	*master = NULL;
+	if (config_require(c, "database_url", err, sizeof(err)) != 0 ||
+	    config_require(c, "key_file", err, sizeof(err)) != 0)
+		return fail(err);
+	if (sec_master_load(c->key_file, master, err, sizeof(err)) != 0)
+		return fail(err);
+	if (sec_ring_init(*master) != 0 ||
+	    sec_pw_init((unsigned long long)c->argon2_ops,
+		(size_t)c->argon2_mem_kib,
+		(unsigned int)c->argon2_concurrency) != 0) {
+		sec_master_free(*master);
+		return fail("cannot set up the key ring");
+	}
+	as.session_idle = c->session_idle;
+	as.session_lifetime = c->session_lifetime;
+	as.throttle_account = c->throttle_account;
+	as.throttle_address = c->throttle_address;
+	as.throttle_window = c->throttle_window;
+	auth_init(&as);
+	if (db_schema_check(c->database_url, (int)c->db_timeout, 0, &st, err,
+		sizeof(err)) != PA_OK || st != DB_SCHEMA_CURRENT)
+		goto bad;
+	if (db_pool_open(c->database_url, (int)pool, (int)c->db_timeout, 1) !=
+	    PA_OK) {
+		snprintf(err, sizeof(err), "PASSERELLE_DATABASE_URL "
+		    "(--database-url): cannot connect to the database");
+		goto bad;
+	}
+	return 0;
+bad:
+	sec_ring_cleanup();
+	sec_master_free(*master);
+	*master = NULL;
+	return fail(err);
+}
+
+static void
+unboot(struct sec_master *master)
+{
+	db_pool_close();
+	sec_ring_cleanup();
+	sec_master_free(master);
+}
+
+static const char *
+opt(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 0; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
 static int
 cmd_serve(struct config *c, int argc, char **argv)
 {
-	struct sec_master *master = NULL;
-	enum db_schema_state st;
-	char err[512];
+	struct sec_master *master;
 	int rc;
 
 	if (unexpected(argc, argv, 0))
 		return 1;
-	if (config_require(c, "database_url", err, sizeof(err)) != 0 ||
-	    config_require(c, "key_file", err, sizeof(err)) != 0)
-		return fail(err);
-	if (sec_master_load(c->key_file, &master, err, sizeof(err)) != 0)
-		return fail(err);
-	if (db_schema_check(c->database_url, (int)c->db_timeout, 0, &st, err,
-		sizeof(err)) != PA_OK) {
-		sec_master_free(master);
-		return fail(err);
-	}
-	if (st != DB_SCHEMA_CURRENT) {
-		sec_master_free(master);
-		return fail(err);
-	}
-	if (db_pool_open(c->database_url, (int)c->db_pool_size,
-		(int)c->db_timeout, 1) != PA_OK) {
-		sec_master_free(master);
-		return fail("PASSERELLE_DATABASE_URL (--database-url): cannot "
-			    "connect to the database");
-	}
+	if (boot(c, &master, c->db_pool_size))
+		return 1;
 	rc = http_serve(c);
-	db_pool_close();
-	sec_master_free(master);
+	unboot(master);
 	return rc;
+}
+
+static int
+cmd_org(struct config *c, int argc, char **argv)
+{
+	const char *name = opt(argc, argv, "--name");
+	const char *kind = opt(argc, argv, "--kind");
+	const char *region = opt(argc, argv, "--region");
+	struct sec_master *master;
+	struct db *db;
+	json_t *out = NULL;
+	enum pa_err rc;
+
+	if (argc < 1 || strcmp(argv[0], "add") != 0 || name == NULL ||
+	    kind == NULL)
+		return fail("usage: passerelle org add --name NAME --kind KIND "
+			    "[--region CODE]");
+	if (!auth_kind_valid(kind))
+		return fail("org add: unknown --kind");
+	if (region != NULL && !auth_region_valid(region))
+		return fail("org add: unknown --region");
+	if (boot(c, &master, 1))
+		return 1;
+	if ((rc = db_acquire(&db)) == PA_OK) {
+		rc = auth_org_create(db, NULL, name, kind, region, NULL, &out);
+		db_release(db);
+	}
+	if (rc == PA_OK)
+		printf("%s\n", json_string_value(json_object_get(out, "id")));
+	json_decref(out);
+	unboot(master);
+	if (rc == PA_CONFLICT)
+		return fail("org add: an organisation has this name already");
+	return rc == PA_OK ? 0 : fail("org add: failed");
+}
+
+static int
+cmd_user(struct config *c, int argc, char **argv)
+{
+	const char *username = opt(argc, argv, "--username");
+	const char *role = opt(argc, argv, "--role");
+	const char *org = opt(argc, argv, "--organisation");
+	struct sec_master *master;
+	const char *field = NULL;
+	char pw[1100], line[256];
+	json_t *out = NULL;
+	enum pa_err rc;
+	size_t n;
+
+	if (argc < 1 || strcmp(argv[0], "add") != 0 || username == NULL ||
+	    role == NULL || org == NULL)
+		return fail("usage: passerelle user add --username NAME --role "
+			    "ROLE --organisation ID < password");
+	if (fgets(pw, sizeof(pw), stdin) == NULL)
+		return fail("user add: no password on standard input");
+	n = strcspn(pw, "\r\n");
+	pw[n] = '\0';
+	if (boot(c, &master, 1)) {
+		explicit_bzero(pw, sizeof(pw));
+		return 1;
+	}
+	rc = auth_user_create(NULL, username, pw, role, org, 0, &out, &field);
+	explicit_bzero(pw, sizeof(pw));
+	if (rc == PA_OK)
+		printf("%s\n", json_string_value(json_object_get(out, "id")));
+	json_decref(out);
+	unboot(master);
+	if (rc == PA_OK)
+		return 0;
+	snprintf(line, sizeof(line), "user add: %s %s",
+	    field ? field : "request",
+	    rc == PA_CONFLICT ? "is taken" :
+	    (field && strcmp(field, "password") == 0) ?
+		"refused: 12 to 256 characters, without the user name" :
+		"is invalid");
+	return fail(line);
+}
+
+static int
+cmd_audit(struct config *c, int argc, char **argv)
+{
+	struct sec_master *master;
+	struct audit_verdict v;
+	struct db *db;
+	enum pa_err rc;
+
+	if (argc != 1 || strcmp(argv[0], "verify") != 0)
+		return fail("usage: passerelle audit verify");
+	if (boot(c, &master, 1))
+		return 1;
+	if ((rc = db_acquire(&db)) == PA_OK) {
+		rc = audit_verify(db, &v);
+		db_release(db);
+	}
+	unboot(master);
+	if (rc != PA_OK)
+		return fail("audit verify: cannot read the audit trail");
+	if (!v.ok) {
+		printf("audit trail BROKEN: chain %s, first bad record seq %lld "
+		       "(id %lld), after %lld good records\n", v.chain,
+		    (long long)v.first_bad, (long long)v.first_bad_id,
+		    (long long)v.records);
+		return 1;
+	}
+	printf("audit trail intact: %lld records\n", (long long)v.records);
+	return 0;
+}
+
+static int
+cmd_seed(struct config *c, int argc, char **argv)
+{
+	struct sec_master *master;
+	int rc;
+
+	if (argc != 1 || strcmp(argv[0], "--demo") != 0)
+		return fail("usage: passerelle seed --demo");
+	if (boot(c, &master, 2))
+		return 1;
+	rc = auth_seed_demo(stdout);
+	unboot(master);
+	return rc == 0 ? 0 : fail("seed: failed");
 }
 
 static int
@@ -135,6 +303,19 @@ static const struct cmd cmds[] = {
 	{ "keygen", cmd_keygen, "passerelle keygen --out FILE",
 	    "Writes a new random 32-byte master key to FILE with mode 0600; "
 	    "never\noverwrites an existing file." },
+	{ "org", cmd_org,
+	    "passerelle org add --name NAME --kind KIND [--region CODE]",
+	    "Creates an organisation and prints its id." },
+	{ "user", cmd_user,
+	    "passerelle user add --username NAME --role ROLE --organisation ID",
+	    "Creates an account; reads its password from standard input "
+	    "(one line)\nand prints the new id." },
+	{ "audit", cmd_audit, "passerelle audit verify",
+	    "Recomputes every audit chain; exits 0 when intact, 1 naming the "
+	    "first\nbad record." },
+	{ "seed", cmd_seed, "passerelle seed --demo",
+	    "Creates fictional organisations of every kind and one account "
+	    "per role,\nand prints them with their password. Idempotent." },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

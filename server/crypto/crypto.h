@@ -33,4 +33,60 @@ int sec_master_load(const char *path, struct sec_master **out, char *err,
 /* Wipes and frees the key. NULL is ignored. */
 void sec_master_free(struct sec_master *m);
 
+/*
+ * The key ring: subkeys derived once from the master key (crypto_kdf), one
+ * per purpose, so that no key serves two. Set up once at start; read-only
+ * afterwards. sec_ring_init takes no ownership of m.
+ */
+enum sec_purpose {
+	SEC_KEY_WRAP = 1,	/* wraps cases' data keys */
+	SEC_KEY_BLIND = 2,	/* blind indexes for duplicate search */
+	SEC_KEY_SESSION = 3,	/* keyed hashes of session tokens */
+	SEC_KEY_AUDIT = 4,	/* the audit hash chain */
+	SEC_KEY_CSRF = 5,	/* CSRF tokens bound to a session */
+	SEC_KEY_THROTTLE = 6,	/* hashes of login names and addresses */
+};
+int sec_ring_init(const struct sec_master *m);
+void sec_ring_cleanup(void);
+/* 8 hex characters naming the master key (not secret: a hash of it). */
+const char *sec_ring_key_id(void);
+
+/* Session tokens: 32 random bytes, as 43 base64url characters. */
+#define SEC_TOKEN_TEXT 44	/* with the NUL */
+#define SEC_HASH_BYTES 32
+void sec_token_new(char out[SEC_TOKEN_TEXT]);
+/* Keyed hash of a token text, the only form the database keeps. */
+int sec_token_hash(const char *token, unsigned char out[SEC_HASH_BYTES]);
+/* Keyed hash of a throttling subject (kind: 'a' account, 'i' address). */
+int sec_throttle_hash(char kind, const char *subject,
+    unsigned char out[SEC_HASH_BYTES]);
+/* The CSRF token bound to a session token (base64url). */
+int sec_csrf_token(const char *token, char out[SEC_TOKEN_TEXT]);
+/* Constant-time comparison of two NUL-terminated texts; 1 when equal. */
+int sec_equal_text(const char *a, const char *b);
+
+/* Keyed BLAKE2b of prev || content for the audit chain. */
+int sec_audit_hash(const unsigned char *prev, size_t prevlen,
+    const unsigned char *content, size_t len,
+    unsigned char out[SEC_HASH_BYTES]);
+
+/* A random (version 4) UUID in its 36-character text form. */
+void sec_uuid_new(char out[37]);
+
+/*
+ * Passwords: Argon2id through crypto_pwhash_str. sec_pw_init sets the cost
+ * (opslimit, memlimit in KiB) and how many hashes may run at once; a caller
+ * that cannot get a slot within wait_ms gets PA_BUSY, so that logins never
+ * starve the server of CPU or memory.
+ */
+int sec_pw_init(unsigned long long ops, size_t mem_kib, unsigned int slots);
+enum pa_err sec_pw_hash(const char *pw, char *out, size_t outlen, int wait_ms);
+/* PA_OK when pw matches, PA_NO_SESSION when not, PA_BUSY when no slot. */
+enum pa_err sec_pw_verify(const char *hash, const char *pw, int wait_ms);
+/* 1 when hash was made with other parameters than the current ones. */
+int sec_pw_needs_rehash(const char *hash);
+/* A hash of a random password, for verifying unknown users against. */
+const char *sec_pw_dummy(void);
+#define SEC_PW_HASH_MAX 128
+
 #endif

@@ -13,10 +13,8 @@
 #include <sodium.h>
 
 #include "crypto.h"
+#include "internal.h"
 
-struct sec_master {
-	unsigned char *key;	/* SEC_KEY_BYTES, sodium_malloc */
-};
 
 int
 sec_init(void)

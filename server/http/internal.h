@@ -12,7 +12,9 @@
 
 #include <jansson.h>
 
+#include "../auth/auth.h"
 #include "../err.h"
+#include "../util/jv.h"
 
 struct MHD_Connection;
 struct MHD_Response;
@@ -26,6 +28,7 @@ struct req;
 /* Route flags. */
 #define ROUTE_BODY 0x1	/* takes a JSON object body */
 #define ROUTE_API 0x2	/* under /api: no-store, JSON errors */
+#define ROUTE_AUTH 0x4	/* needs a session, CSRF token when it changes */
 
 struct route {
 	const char *method;
@@ -33,6 +36,7 @@ struct route {
 	enum pa_err (*fn)(struct req *r);
 	unsigned int flags;
 	const struct jv_field *body; /* allowed members, checked first */
+	enum auth_action action;  /* asked of auth_allowed for ROUTE_AUTH */
 };
 
 enum router_match {
@@ -133,6 +137,10 @@ struct req {
 	int too_large;
 
 	json_t *json;		/* parsed body, for ROUTE_BODY routes */
+	char addr[64];		/* client address (audit, throttling) */
+	char token[64];		/* session cookie, when one came */
+	struct actor who;	/* the caller, for ROUTE_AUTH routes */
+	char set_cookie[320];	/* Set-Cookie to send, if any */
 	struct db *db;		/* leased on demand by req_db */
 
 	/* The answer, set by the handler. */
@@ -155,5 +163,32 @@ enum pa_err req_fail(struct req *r, enum pa_err e, const char *field,
 const char *req_query(struct req *r, const char *name, char *buf, size_t len);
 /* The request's header value (owned by MHD), or NULL. */
 const char *req_header(struct req *r, const char *name);
+/* Gives the leased connection back early (before a slow step). */
+void req_db_release(struct req *r);
+/* Sets the session cookie (token NULL: clears it). */
+void req_cookie_session(struct req *r, const char *token, long max_age);
+/* A JSON string member of the body, or NULL. */
+const char *req_str(struct req *r, const char *name);
+
+/* Settings the handlers need (set once at start). */
+const struct config *http_config(void);
+
+/* ?limit= and ?cursor=: 0, or -1 (bad limit) / -2 (bad cursor). */
+int req_paging(struct req *r, int *limit, long long *cursor);
+
+/* Handlers (h_*.c) and their body specs, for the route table. */
+extern const struct jv_field h_login_body[], h_password_body[],
+    h_org_body[], h_user_body[], h_user_patch_body[];
+enum pa_err h_login(struct req *r);
+enum pa_err h_logout(struct req *r);
+enum pa_err h_me(struct req *r);
+enum pa_err h_password(struct req *r);
+enum pa_err h_org_create(struct req *r);
+enum pa_err h_org_list(struct req *r);
+enum pa_err h_user_create(struct req *r);
+enum pa_err h_user_list(struct req *r);
+enum pa_err h_user_update(struct req *r);
+enum pa_err h_audit_list(struct req *r);
+enum pa_err h_audit_verify(struct req *r);
 
 #endif

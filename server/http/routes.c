@@ -46,10 +46,35 @@ h_metrics(struct req *r)
 	return PA_OK;
 }
 
+#define API ROUTE_API
+#define AUTH (ROUTE_API | ROUTE_AUTH)
+#define BODY ROUTE_BODY
+
 const struct route http_routes[] = {
-	{ "GET", "/healthz", h_healthz, 0, NULL },
-	{ "GET", "/readyz", h_readyz, 0, NULL },
-	{ "GET", "/metrics", h_metrics, 0, NULL },
+	{ "GET", "/healthz", h_healthz, 0, NULL, ACT_NONE },
+	{ "GET", "/readyz", h_readyz, 0, NULL, ACT_NONE },
+	{ "GET", "/metrics", h_metrics, 0, NULL, ACT_NONE },
+
+	{ "POST", "/api/v1/session", h_login, API | BODY, h_login_body,
+	    ACT_NONE },
+	{ "DELETE", "/api/v1/session", h_logout, AUTH, NULL, ACT_SELF },
+	{ "GET", "/api/v1/me", h_me, AUTH, NULL, ACT_SELF },
+	{ "POST", "/api/v1/me/password", h_password, AUTH | BODY,
+	    h_password_body, ACT_SELF },
+
+	{ "POST", "/api/v1/organisations", h_org_create, AUTH | BODY,
+	    h_org_body, ACT_ORG_CREATE },
+	{ "GET", "/api/v1/organisations", h_org_list, AUTH, NULL,
+	    ACT_ORG_LIST },
+	{ "POST", "/api/v1/users", h_user_create, AUTH | BODY, h_user_body,
+	    ACT_USER_CREATE },
+	{ "GET", "/api/v1/users", h_user_list, AUTH, NULL, ACT_USER_LIST },
+	{ "PATCH", "/api/v1/users/{id}", h_user_update, AUTH | BODY,
+	    h_user_patch_body, ACT_USER_UPDATE },
+
+	{ "GET", "/api/v1/audit", h_audit_list, AUTH, NULL, ACT_AUDIT_READ },
+	{ "GET", "/api/v1/audit/verify", h_audit_verify, AUTH, NULL,
+	    ACT_AUDIT_READ },
 };
 
 const size_t http_nroutes = sizeof(http_routes) / sizeof(http_routes[0]);

@@ -11,7 +11,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -60,6 +62,34 @@ req_fail(struct req *r, enum pa_err e, const char *field, const char *fr,
 	r->err_fr = fr;
 	r->err_en = en;
 	return e;
+}
+
+void
+req_db_release(struct req *r)
+{
+	db_release(r->db);
+	r->db = NULL;
+}
+
+const struct config *
+http_config(void)
+{
+	return srv.cfg;
+}
+
+void
+req_cookie_session(struct req *r, const char *token, long max_age)
+{
+	snprintf(r->set_cookie, sizeof(r->set_cookie),
+	    "passerelle_session=%s; Path=/; Max-Age=%ld; HttpOnly; "
+	    "SameSite=Strict%s", token ? token : "", token ? max_age : 0,
+	    srv.cfg->secure_cookies ? "; Secure" : "");
+}
+
+const char *
+req_str(struct req *r, const char *name)
+{
+	return json_string_value(json_object_get(r->json, name));
 }
 
 const char *
@@ -139,6 +169,9 @@ reply_send(struct req *r, unsigned int status, struct MHD_Response *resp)
 	if (r->close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
 		    "close");
+	if (r->set_cookie[0] != '\0')
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE,
+		    r->set_cookie);
 	r->status = status;
 	r->started = 1;
 	ret = MHD_queue_response(r->conn, status, resp);
@@ -233,6 +266,60 @@ serve_static(struct req *r)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 	    "no-cache");
 	return reply_send(r, 200, resp);
+}
+
+/*
+ * The client's address: the peer, or behind a trusted proxy the last
+ * address that proxy appended to X-Forwarded-For.
+ */
+static void
+client_address(struct req *r)
+{
+	const union MHD_ConnectionInfo *ci;
+	const char *xff, *last;
+	unsigned char tmp[16];
+	char one[64];
+	const struct sockaddr *sa;
+
+	snprintf(r->addr, sizeof(r->addr), "unknown");
+	if (srv.cfg->trust_proxy &&
+	    (xff = req_header(r, "X-Forwarded-For")) != NULL) {
+		last = strrchr(xff, ',');
+		last = last ? last + 1 : xff;
+		while (*last == ' ')
+			last++;
+		snprintf(one, sizeof(one), "%s", last);
+		one[strcspn(one, " ")] = '\0';
+		if (inet_pton(AF_INET, one, tmp) == 1 ||
+		    inet_pton(AF_INET6, one, tmp) == 1) {
+			snprintf(r->addr, sizeof(r->addr), "%s", one);
+			return;
+		}
+	}
+	ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    r->addr, sizeof(r->addr));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    r->addr, sizeof(r->addr));
+}
+
+/* The session cookie's value, if it looks like one of our tokens. */
+static void
+session_cookie(struct req *r)
+{
+	const char *v = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
+	    "passerelle_session");
+
+	r->token[0] = '\0';
+	if (v != NULL && strlen(v) < sizeof(r->token))
+		snprintf(r->token, sizeof(r->token), "%s", v);
 }
 
 static int
@@ -364,6 +451,82 @@ body_append(struct req *r, const char *data, size_t len)
 	return 0;
 }
 
+static int
+is_write(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+/*
+ * A write from another site is refused whatever it carries: Origin, when
+ * sent, must be this server; Sec-Fetch-Site, when sent, same-origin.
+ */
+static int
+same_site(struct req *r)
+{
+	const char *origin = req_header(r, "Origin");
+	const char *sfs = req_header(r, "Sec-Fetch-Site");
+	const char *host = req_header(r, MHD_HTTP_HEADER_HOST);
+	const char *p;
+
+	if (sfs != NULL && strcmp(sfs, "same-origin") != 0 &&
+	    strcmp(sfs, "none") != 0)
+		return 0;
+	if (origin == NULL)
+		return 1;
+	if (host == NULL)
+		return 0;
+	if (strncmp(origin, "https://", 8) == 0)
+		p = origin + 8;
+	else if (strncmp(origin, "http://", 7) == 0)
+		p = origin + 7;
+	else
+		return 0;
+	return strcmp(p, host) == 0;
+}
+
+/*
+ * Checks before any handler runs: the request's site, then for ROUTE_AUTH
+ * the session, the CSRF token of a write, a pending password change, and
+ * the access table.
+ */
+static enum pa_err
+guard(struct req *r)
+{
+	const char *csrf;
+	struct db *db;
+	enum pa_err rc;
+
+	client_address(r);
+	if (is_write(r->method) && !same_site(r))
+		return req_fail(r, PA_FORBIDDEN, NULL,
+		    "requête d'un autre site refusée",
+		    "cross-site request refused");
+	if ((r->route->flags & ROUTE_AUTH) == 0)
+		return PA_OK;
+	session_cookie(r);
+	if (r->token[0] == '\0')
+		return PA_NO_SESSION;
+	if ((rc = req_db(r, &db)) != PA_OK)
+		return rc;
+	if ((rc = auth_session(db, r->token, r->addr, &r->who)) != PA_OK)
+		return rc;
+	if (is_write(r->method)) {
+		csrf = req_header(r, "X-CSRF-Token");
+		if (!auth_csrf_ok(r->token, csrf))
+			return req_fail(r, PA_FORBIDDEN, NULL,
+			    "jeton CSRF absent ou invalide",
+			    "missing or invalid CSRF token");
+	}
+	if (r->who.must_change_password && r->route->action != ACT_SELF)
+		return req_fail(r, PA_FORBIDDEN, NULL,
+		    "changez d'abord votre mot de passe",
+		    "change your password first");
+	if (!auth_allowed(&r->who, r->route->action))
+		return PA_FORBIDDEN;
+	return PA_OK;
+}
+
 /* Last call: the whole body is in. Parse, run the handler, answer. */
 static enum MHD_Result
 finish(struct req *r)
@@ -381,6 +544,10 @@ finish(struct req *r)
 	}
 	if (r->route == NULL)
 		return serve_static(r);
+	if ((rc = guard(r)) != PA_OK) {
+		req_db_release(r);
+		return send_error(r, rc);
+	}
 	if (r->route->flags & ROUTE_BODY) {
 		rc = body_json_parse(r->body, r->body_len,
 		    (int)srv.cfg->json_max_depth, &r->json, &why_fr, &why_en);
@@ -486,6 +653,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		MHD_destroy_response(r->resp);
 	json_decref(r->json);
 	json_decref(r->out);
+	explicit_bzero(r->token, sizeof(r->token));
+	explicit_bzero(r->set_cookie, sizeof(r->set_cookie));
 	free(r->body);
 	free(r);
 	*con_cls = NULL;

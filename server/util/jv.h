@@ -43,6 +43,11 @@ struct jv_error {
 enum pa_err jv_check(json_t *obj, const struct jv_field *spec,
     struct jv_error *err);
 
+/* 1 for a canonical lower-case UUID text (36 characters). */
+int jv_uuid_valid(const char *s);
+/* 1 for a real calendar date YYYY-MM-DD. */
+int jv_date_valid(const char *s);
+
 /* Number of UTF-8 characters in a valid UTF-8 string. */
 size_t jv_utf8_len(const char *s);
 

@@ -1,0 +1,459 @@
+/*
+ * The audit trail. Appending takes the chain head FOR UPDATE (so records of
+ * one chain are ordered and those of other chains never wait), computes the
+ * hash, then inserts the record and moves the head in one statement: two
+ * round trips, inside the caller's transaction.
+ *
+ * Canonical content: each value as a 4-byte big-endian length and its bytes,
+ * in a fixed order (version, chain, seq, time in microseconds, user,
+ * organisation, action, resource type, resource id, comma-joined field
+ * names, address, detail JSON). Absent values are empty.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../crypto/crypto.h"
+#include "../db/db.h"
+#include "../log.h"
+#include "audit.h"
+
+#define NIL_CHAIN "00000000-0000-0000-0000-000000000000"
+
+static const struct db_stmt stmts[] = {
+	{ "audit_head_lock",
+	    "SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE" },
+	{ "audit_head_create",
+	    "INSERT INTO audit_heads (chain, seq, hash) "
+	    "VALUES ($1, 0, '\\x'::bytea) ON CONFLICT (chain) DO NOTHING" },
+	{ "audit_insert",
+	    "WITH h AS (UPDATE audit_heads SET seq = $2, hash = $13 "
+	    "WHERE chain = $1) "
+	    "INSERT INTO audit_log (chain, seq, at_us, at, user_id, "
+	    "organisation_id, action, resource_type, resource_id, fields, "
+	    "address, detail, prev_hash, hash) VALUES ($1, $2, $3, "
+	    "timestamptz 'epoch' + $3::bigint * interval '1 microsecond', "
+	    "$4, $5, $6, $7, $8, string_to_array($9, ','), $10, $11, $12, "
+	    "$13)" },
+	{ "audit_verify_batch",
+	    "SELECT id, chain, seq, at_us, coalesce(user_id::text, ''), "
+	    "coalesce(organisation_id::text, ''), action, "
+	    "coalesce(resource_type, ''), coalesce(resource_id, ''), "
+	    "array_to_string(fields, ','), coalesce(address, ''), "
+	    "coalesce(detail, ''), prev_hash, hash FROM audit_log "
+	    "WHERE (chain, seq) > ($1::uuid, $2::bigint) "
+	    "ORDER BY chain, seq LIMIT 2000" },
+	{ "audit_heads_all",
+	    "SELECT chain, seq, hash FROM audit_heads ORDER BY chain" },
+	{ "audit_list",
+	    "SELECT id, to_char(at, 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+	    "user_id, organisation_id, action, resource_type, resource_id, "
+	    "array_to_json(fields)::text, address, detail, chain, seq "
+	    "FROM audit_log WHERE ($1::uuid IS NULL OR organisation_id = $1) "
+	    "AND ($2::text IS NULL OR resource_id = $2) "
+	    "AND ($3::uuid IS NULL OR user_id = $3) "
+	    "AND ($4::date IS NULL OR at >= $4::date) "
+	    "AND ($5::date IS NULL OR at < $5::date + 1) "
+	    "AND ($6::bigint = 0 OR id < $6) ORDER BY id DESC LIMIT $7" },
+};
+
+void
+audit_init(void)
+{
+	db_stmts_add(stmts, sizeof(stmts) / sizeof(stmts[0]));
+}
+
+struct canon {
+	unsigned char *p;
+	size_t len, cap;
+	int failed;
+};
+
+static void
+canon_put(struct canon *c, const char *s, size_t n)
+{
+	unsigned char *np;
+
+	if (c->failed)
+		return;
+	if (c->len + n + 4 > c->cap) {
+		size_t cap = (c->len + n + 4) * 2 + 256;
+
+		if ((np = realloc(c->p, cap)) == NULL) {
+			c->failed = 1;
+			return;
+		}
+		c->p = np;
+		c->cap = cap;
+	}
+	c->p[c->len++] = (unsigned char)(n >> 24);
+	c->p[c->len++] = (unsigned char)(n >> 16);
+	c->p[c->len++] = (unsigned char)(n >> 8);
+	c->p[c->len++] = (unsigned char)n;
+	if (n > 0)
+		memcpy(c->p + c->len, s, n);
+	c->len += n;
+}
+
+static void
+canon_str(struct canon *c, const char *s)
+{
+	canon_put(c, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* Hash of one record; the strings are the stored forms, "" when absent. */
+static int
+record_hash(const unsigned char *prev, size_t prevlen, const char *chain,
+    const char *seq, const char *at_us, const char *user, const char *org,
+    const char *action, const char *rtype, const char *rid,
+    const char *fields, const char *address, const char *detail,
+    unsigned char out[SEC_HASH_BYTES])
+{
+	struct canon c = { NULL, 0, 0, 0 };
+	int rc;
+
+	canon_str(&c, "audit-v1");
+	canon_str(&c, chain);
+	canon_str(&c, seq);
+	canon_str(&c, at_us);
+	canon_str(&c, user);
+	canon_str(&c, org);
+	canon_str(&c, action);
+	canon_str(&c, rtype);
+	canon_str(&c, rid);
+	canon_str(&c, fields);
+	canon_str(&c, address);
+	canon_str(&c, detail);
+	rc = c.failed ? -1 : sec_audit_hash(prev, prevlen, c.p, c.len, out);
+	free(c.p);
+	return rc;
+}
+
+static char *
+join_fields(const char *const *fields, size_t n)
+{
+	size_t i, len = 1;
+	char *s;
+
+	for (i = 0; i < n; i++)
+		len += strlen(fields[i]) + 1;
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(s, ",");
+		strcat(s, fields[i]);
+	}
+	return s;
+}
+
+enum pa_err
+audit_add(struct db *db, const struct audit_entry *e)
+{
+	const char *chain = e->organisation_id ? e->organisation_id : NIL_CHAIN;
+	unsigned char *prev = NULL, hash[SEC_HASH_BYTES];
+	char seq[24], at_us[24], *fields = NULL, *detail = NULL;
+	struct db_res *res = NULL;
+	struct db_arg args[13];
+	struct timespec ts;
+	size_t prevlen = 0;
+	int64_t cur;
+	enum pa_err rc;
+
+	if ((rc = db_exec(db, "audit_head_lock", &DB_TEXT(chain), 1, &res)) !=
+	    PA_OK)
+		goto out;
+	if (db_res_rows(res) == 0) {
+		db_res_free(res);
+		res = NULL;
+		if ((rc = db_exec(db, "audit_head_create", &DB_TEXT(chain), 1,
+			 NULL)) != PA_OK ||
+		    (rc = db_exec(db, "audit_head_lock", &DB_TEXT(chain), 1,
+			 &res)) != PA_OK)
+			goto out;
+		if (db_res_rows(res) != 1) {
+			rc = PA_INTERNAL;
+			goto out;
+		}
+	}
+	if (db_res_int64(res, 0, 0, &cur) != 0 ||
+	    (rc = db_res_bytea(res, 0, 1, &prev, &prevlen)) != PA_OK) {
+		rc = PA_INTERNAL;
+		goto out;
+	}
+	snprintf(seq, sizeof(seq), "%lld", (long long)(cur + 1));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(at_us, sizeof(at_us), "%lld",
+	    (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000);
+	fields = join_fields(e->fields, e->nfields);
+	if (e->detail != NULL)
+		detail = json_dumps(e->detail, JSON_COMPACT | JSON_SORT_KEYS);
+	if (fields == NULL || (e->detail != NULL && detail == NULL)) {
+		rc = PA_INTERNAL;
+		goto out;
+	}
+	if (record_hash(prev, prevlen, chain, seq, at_us, e->user_id,
+		e->organisation_id, e->action, e->resource_type,
+		e->resource_id, fields, e->address, detail, hash) != 0) {
+		rc = PA_INTERNAL;
+		goto out;
+	}
+	args[0] = DB_TEXT(chain);
+	args[1] = DB_TEXT(seq);
+	args[2] = DB_TEXT(at_us);
+	args[3] = e->user_id ? DB_TEXT(e->user_id) : DB_NULL;
+	args[4] = e->organisation_id ? DB_TEXT(e->organisation_id) : DB_NULL;
+	args[5] = DB_TEXT(e->action);
+	args[6] = e->resource_type ? DB_TEXT(e->resource_type) : DB_NULL;
+	args[7] = e->resource_id ? DB_TEXT(e->resource_id) : DB_NULL;
+	args[8] = DB_TEXT(fields);
+	args[9] = e->address ? DB_TEXT(e->address) : DB_NULL;
+	args[10] = detail ? DB_TEXT(detail) : DB_NULL;
+	args[11] = DB_BYTES(prev, prevlen);
+	args[12] = DB_BYTES(hash, sizeof(hash));
+	rc = db_exec(db, "audit_insert", args, 13, NULL);
+out:
+	db_res_free(res);
+	free(prev);
+	free(fields);
+	free(detail);
+	return rc;
+}
+
+/* Checks the end of a chain against its head row. */
+static int
+head_matches(struct db_res *heads, const char *chain, int64_t seq,
+    const unsigned char *hash, size_t hashlen)
+{
+	unsigned char *h = NULL;
+	size_t hl = 0;
+	int64_t hs;
+	int i, ok = 0;
+
+	for (i = 0; i < db_res_rows(heads); i++) {
+		if (strcmp(db_res_get(heads, i, 0), chain) != 0)
+			continue;
+		if (db_res_int64(heads, i, 1, &hs) == 0 && hs == seq &&
+		    db_res_bytea(heads, i, 2, &h, &hl) == PA_OK &&
+		    hl == hashlen && (hl == 0 || memcmp(h, hash, hl) == 0))
+			ok = 1;
+		free(h);
+		return ok;
+	}
+	return seq == 0;
+}
+
+static int
+chain_add(char (**seen)[37], size_t *n, const char *chain)
+{
+	char (*ns)[37] = realloc(*seen, (*n + 1) * sizeof(**seen));
+
+	if (ns == NULL)
+		return -1;
+	*seen = ns;
+	snprintf(ns[*n], sizeof(ns[*n]), "%s", chain);
+	(*n)++;
+	return 0;
+}
+
+static int
+chain_seen(char (*seen)[37], size_t n, const char *chain)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(seen[i], chain) == 0)
+			return 1;
+	return 0;
+}
+
+enum pa_err
+audit_verify(struct db *db, struct audit_verdict *v)
+{
+	unsigned char prev[SEC_HASH_BYTES], calc[SEC_HASH_BYTES];
+	unsigned char *sprev = NULL, *shash = NULL;
+	struct db_res *res = NULL, *heads = NULL;
+	char last_chain[37] = NIL_CHAIN, cur_chain[37] = "";
+	char last_seq[24] = "-1";
+	size_t prevlen = 0, splen, shlen;
+	int64_t seq, expect = 1, id;
+	enum pa_err rc;
+	char (*seen)[37] = NULL;
+	size_t nseen = 0;
+	int i, n, first = 1;
+
+	memset(v, 0, sizeof(*v));
+	v->ok = 1;
+	if ((rc = db_exec(db, "audit_heads_all", NULL, 0, &heads)) != PA_OK)
+		return rc;
+	/* (chain, seq) > (nil, -1) starts at the very first record. */
+	for (;;) {
+		struct db_arg a[2] = { DB_TEXT(last_chain), DB_TEXT(last_seq) };
+
+		if ((rc = db_exec(db, "audit_verify_batch", a, 2, &res)) !=
+		    PA_OK)
+			goto out;
+		n = db_res_rows(res);
+		for (i = 0; i < n; i++) {
+			const char *chain = db_res_get(res, i, 1);
+
+			if (db_res_int64(res, i, 0, &id) != 0 ||
+			    db_res_int64(res, i, 2, &seq) != 0) {
+				rc = PA_INTERNAL;
+				goto out;
+			}
+			if (first || strcmp(chain, cur_chain) != 0) {
+				/* The chain before must end at its head. */
+				if (!first && !head_matches(heads, cur_chain,
+				    expect - 1, prev, prevlen))
+					goto bad_head;
+				snprintf(cur_chain, sizeof(cur_chain), "%s",
+				    chain);
+				if (chain_add(&seen, &nseen, chain) != 0) {
+					rc = PA_INTERNAL;
+					goto out;
+				}
+				expect = 1;
+				prevlen = 0;
+				first = 0;
+			}
+			if (db_res_bytea(res, i, 12, &sprev, &splen) != PA_OK ||
+			    db_res_bytea(res, i, 13, &shash, &shlen) != PA_OK) {
+				rc = PA_INTERNAL;
+				goto out;
+			}
+			if (seq != expect || splen != prevlen ||
+			    (prevlen > 0 && memcmp(sprev, prev, prevlen) != 0) ||
+			    record_hash(prev, prevlen, chain,
+				db_res_get(res, i, 2), db_res_get(res, i, 3),
+				db_res_get(res, i, 4), db_res_get(res, i, 5),
+				db_res_get(res, i, 6), db_res_get(res, i, 7),
+				db_res_get(res, i, 8), db_res_get(res, i, 9),
+				db_res_get(res, i, 10), db_res_get(res, i, 11),
+				calc) != 0 ||
+			    shlen != sizeof(calc) ||
+			    memcmp(shash, calc, sizeof(calc)) != 0) {
+				v->ok = 0;
+				snprintf(v->chain, sizeof(v->chain), "%s",
+				    chain);
+				v->first_bad = seq;
+				v->first_bad_id = id;
+				goto out;
+			}
+			memcpy(prev, calc, sizeof(calc));
+			prevlen = sizeof(calc);
+			free(sprev);
+			free(shash);
+			sprev = shash = NULL;
+			expect++;
+			v->records++;
+			snprintf(last_chain, sizeof(last_chain), "%s", chain);
+			snprintf(last_seq, sizeof(last_seq), "%lld",
+			    (long long)seq);
+		}
+		db_res_free(res);
+		res = NULL;
+		if (n < 2000)
+			break;
+	}
+	if (!first && !head_matches(heads, cur_chain, expect - 1, prev,
+	    prevlen))
+		goto bad_head;
+	/* A head whose chain has no record left lost all its records. */
+	for (i = 0; i < db_res_rows(heads); i++) {
+		int64_t hs;
+
+		if (db_res_int64(heads, i, 1, &hs) == 0 && hs > 0 &&
+		    !chain_seen(seen, nseen, db_res_get(heads, i, 0))) {
+			v->ok = 0;
+			snprintf(v->chain, sizeof(v->chain), "%s",
+			    db_res_get(heads, i, 0));
+			v->first_bad = 1;
+			break;
+		}
+	}
+	goto out;
+bad_head:
+	v->ok = 0;
+	snprintf(v->chain, sizeof(v->chain), "%s", cur_chain);
+	v->first_bad = expect;	/* the record that should follow is gone */
+	v->first_bad_id = 0;
+out:
+	free(seen);
+	free(sprev);
+	free(shash);
+	db_res_free(res);
+	db_res_free(heads);
+	return rc;
+}
+
+static json_t *
+text_or_null(struct db_res *r, int row, int col)
+{
+	return db_res_isnull(r, row, col) ? json_null() :
+	    json_string(db_res_get(r, row, col));
+}
+
+enum pa_err
+audit_list(struct db *db, const struct audit_filter *f, json_t **items,
+    int64_t *next)
+{
+	struct db_res *res = NULL;
+	struct db_arg a[7];
+	char before[24], limit[16];
+	json_t *arr, *o;
+	int64_t id = 0, seq;
+	enum pa_err rc;
+	int i, n;
+
+	*items = NULL;
+	*next = 0;
+	snprintf(before, sizeof(before), "%lld", (long long)f->before_id);
+	snprintf(limit, sizeof(limit), "%d", f->limit + 1);
+	a[0] = f->organisation_id ? DB_TEXT(f->organisation_id) : DB_NULL;
+	a[1] = f->resource_id ? DB_TEXT(f->resource_id) : DB_NULL;
+	a[2] = f->user_id ? DB_TEXT(f->user_id) : DB_NULL;
+	a[3] = f->from ? DB_TEXT(f->from) : DB_NULL;
+	a[4] = f->to ? DB_TEXT(f->to) : DB_NULL;
+	a[5] = DB_TEXT(before);
+	a[6] = DB_TEXT(limit);
+	if ((rc = db_exec(db, "audit_list", a, 7, &res)) != PA_OK)
+		return rc;
+	if ((arr = json_array()) == NULL) {
+		db_res_free(res);
+		return PA_INTERNAL;
+	}
+	n = db_res_rows(res);
+	for (i = 0; i < n && i < f->limit; i++) {
+		json_t *fields = json_loads(db_res_get(res, i, 7), 0, NULL);
+		json_t *detail = db_res_isnull(res, i, 9) ? json_null() :
+		    json_loads(db_res_get(res, i, 9), 0, NULL);
+
+		(void)db_res_int64(res, i, 0, &id);
+		(void)db_res_int64(res, i, 11, &seq);
+		o = json_pack("{s:I, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, "
+			      "s:o, s:s, s:I}",
+		    "id", (json_int_t)id, "at", db_res_get(res, i, 1),
+		    "user_id", text_or_null(res, i, 2),
+		    "organisation_id", text_or_null(res, i, 3),
+		    "action", db_res_get(res, i, 4),
+		    "resource_type", text_or_null(res, i, 5),
+		    "resource_id", text_or_null(res, i, 6),
+		    "fields", fields ? fields : json_array(),
+		    "address", text_or_null(res, i, 8),
+		    "detail", detail ? detail : json_null(),
+		    "chain", db_res_get(res, i, 10), "seq", (json_int_t)seq);
+		if (o == NULL || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			db_res_free(res);
+			return PA_INTERNAL;
+		}
+	}
+	if (n > f->limit)
+		*next = id;
+	db_res_free(res);
+	*items = arr;
+	return PA_OK;
+}

@@ -1,0 +1,129 @@
+/*
+ * auth: who is calling and what they may do. Sessions (PostgreSQL-backed, so
+ * that every server sees a logout at once), login with throttling, CSRF
+ * tokens, the access table, and the organisations and accounts that the
+ * administration manages.
+ *
+ * The access table (auth_allowed) is the one place that decides what a role
+ * in an organisation kind may do; handlers name their action and ask it.
+ * Whether a given resource is visible (a case of another organisation) is
+ * the owning module's question, answered with PA_NOT_FOUND, never 403.
+ */
+#ifndef PA_AUTH_H
+#define PA_AUTH_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "../err.h"
+
+struct db;
+
+struct actor {
+	char user_id[37];
+	char username[65];
+	char role[16];
+	char org_id[37];
+	char org_name[201];
+	char org_kind[41];
+	char org_region[41];
+	int must_change_password;
+	unsigned char token_hash[32];	/* this session's, for holding it */
+	char address[64];		/* client address, for the audit */
+};
+
+enum auth_action {
+	ACT_NONE,		/* any signed-in user */
+	ACT_SELF,		/* own account: allowed before a password change */
+	ACT_ORG_CREATE,
+	ACT_ORG_LIST,
+	ACT_USER_CREATE,
+	ACT_USER_LIST,
+	ACT_USER_UPDATE,
+	ACT_AUDIT_READ,
+	ACT_AUDIT_ALL,		/* read every organisation's audit records */
+	ACT_SOP_READ,
+	ACT_VICTIM_DATA,	/* any access to a victim's case */
+	ACT_COUNT
+};
+
+struct auth_settings {
+	long session_idle;	/* seconds */
+	long session_lifetime;	/* seconds */
+	long throttle_account;	/* failures per window before 429 */
+	long throttle_address;
+	long throttle_window;	/* seconds */
+};
+
+/* Registers statements and keeps the settings. */
+void auth_init(const struct auth_settings *s);
+
+/* 1 when the actor's role and organisation kind allow the action. */
+int auth_allowed(const struct actor *a, enum auth_action act);
+
+/* Fixed codes of the API contract. */
+int auth_kind_valid(const char *kind);
+int auth_role_valid(const char *role);
+int auth_region_valid(const char *region);
+int auth_service_valid(const char *service);
+
+/* The user object of the API: {"id","username","role",...,"organisation"}. */
+json_t *auth_actor_json(const struct actor *a);
+
+struct auth_login {
+	char token[44];		/* the cookie value, to send once */
+	char csrf[44];
+	unsigned int retry_after; /* for PA_THROTTLED */
+	struct actor who;
+};
+/*
+ * Checks a login. Leases its own connections, and none while Argon2 runs.
+ * PA_NO_SESSION for a wrong name or password (the same answer, and about the
+ * same time, for both), PA_THROTTLED with retry_after, PA_BUSY when too
+ * many hashes already run.
+ */
+enum pa_err auth_login(const char *username, const char *password,
+    const char *address, struct auth_login *out);
+
+/* Finds the session of a cookie token; PA_NO_SESSION when none is alive. */
+enum pa_err auth_session(struct db *db, const char *token,
+    const char *address, struct actor *who);
+/* 1 when csrf is the token bound to the session token. */
+int auth_csrf_ok(const char *token, const char *csrf);
+/* Ends this session. */
+enum pa_err auth_logout(struct db *db, const struct actor *who);
+/*
+ * Begins a transaction that holds the caller's session (FOR SHARE): a write
+ * can never commit after its session ended. PA_NO_SESSION when it has.
+ */
+enum pa_err auth_tx_begin(struct db *db, const struct actor *who);
+
+/* Own password: checks current, ends the user's other sessions. */
+enum pa_err auth_password_change(const struct actor *who, const char *cur,
+    const char *next, const char **field);
+/* Password rules: 12 to 256 characters, not containing the username. */
+enum pa_err auth_password_policy(const char *username, const char *pw);
+
+/* Organisations and accounts. who NULL means the command line. */
+enum pa_err auth_org_create(struct db *db, const struct actor *who,
+    const char *name, const char *kind, const char *region,
+    json_t *services, json_t **out);
+enum pa_err auth_org_list(struct db *db, const struct actor *who,
+    json_t **out);
+enum pa_err auth_user_create(const struct actor *who, const char *username,
+    const char *password, const char *role, const char *org_id,
+    int must_change, json_t **out, const char **field);
+enum pa_err auth_user_list(struct db *db, const struct actor *who,
+    const char *org_id, json_t **out);
+/* PATCH: any of active (-1: unchanged), role, a new password (a reset). */
+enum pa_err auth_user_update(const struct actor *who, const char *id,
+    int active, const char *role, const char *password, json_t **out,
+    const char **field);
+
+/* passerelle seed --demo: prints what it made; 0 or -1. */
+#include <stdio.h>
+void auth_seed_init(void);
+int auth_seed_demo(FILE *out);
+
+#endif
