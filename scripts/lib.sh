@@ -1,0 +1,139 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/*: sourced, never run. Defines ROOT, DATA, the
+# Debian package list and small functions (need_pkgs, need_npm, db_url, ...).
+# Nothing here changes the caller's environment beyond these names.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+DATA="$ROOT/.data"	# gitignored: private cluster, master key, URLs
+
+# Debian packages for building, running and testing Passerelle. One list:
+# add a package here and every script (and CI) installs it. The Dockerfile's
+# build stage mirrors the build part of this list: keep the two in step.
+PASSERELLE_DEB_PACKAGES=(
+	# build
+	build-essential cmake pkg-config git ca-certificates
+	libmicrohttpd-dev libpq-dev libsodium-dev libjansson-dev
+	libcurl4-openssl-dev libxlsxwriter-dev
+	# unit tests (Check)
+	check libsubunit-dev
+	# database for running and integration tests
+	postgresql postgresql-contrib
+	# sanitizers, fuzzers, load tests
+	clang libclang-rt-14-dev wrk
+	# browser tests
+	nodejs npm chromium
+)
+
+# --- messages --------------------------------------------------------------
+
+_script_name="$(basename "$0")"
+say()  { printf '%s: %s\n' "$_script_name" "$*" >&2; }
+warn() { printf '%s: warning: %s\n' "$_script_name" "$*" >&2; }
+die()  { printf '%s: error: %s\n' "$_script_name" "$*" >&2; exit 1; }
+
+# header_help: prints the calling script's header comment (its --help).
+header_help() {
+	awk 'NR == 1 { next } /^# shellcheck/ || !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"
+}
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# True when the variable named by $1 holds something other than "", 0, false,
+# no or off (e.g. truthy CI).
+truthy() {
+	local v="${!1:-}"
+	case "${v,,}" in
+	"" | 0 | false | no | off) return 1 ;;
+	*) return 0 ;;
+	esac
+}
+
+# --- Debian packages -------------------------------------------------------
+
+pkg_installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# need_pkgs [PKG...]: installs whichever of the packages (default: the whole
+# list above) is missing, with a single apt-get update + install. Does not call
+# apt at all when nothing is missing.
+need_pkgs() {
+	local pkgs=("$@") missing=() p
+	[ "${#pkgs[@]}" -gt 0 ] || pkgs=("${PASSERELLE_DEB_PACKAGES[@]}")
+	if ! command -v dpkg-query >/dev/null 2>&1; then
+		warn "not a Debian system: install these yourself if missing: ${pkgs[*]}"
+		return 0
+	fi
+	for p in "${pkgs[@]}"; do
+		case "$p" in
+		nodejs | npm)
+			# Node.js may come from elsewhere than Debian (e.g. NodeSource,
+			# whose nodejs bundles npm): then leave it alone.
+			if command -v node >/dev/null 2>&1 &&
+			    command -v npm >/dev/null 2>&1; then
+				continue
+			fi
+			;;
+		esac
+		pkg_installed "$p" || missing+=("$p")
+	done
+	[ "${#missing[@]}" -gt 0 ] || return 0
+
+	local sudo=()
+	if ! is_root; then
+		if command -v sudo >/dev/null 2>&1; then
+			sudo=(sudo)
+		else
+			die "missing Debian packages and not root (no sudo either); as root run:
+  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+		fi
+	fi
+	say "installing missing packages: ${missing[*]}"
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends "${missing[@]}"
+}
+
+# need_npm: when ROOT has a package.json, makes node_modules match it
+# (npm ci with a lock file, npm install without), only when out of date.
+need_npm() {
+	[ -f "$ROOT/package.json" ] || return 0
+	command -v npm >/dev/null 2>&1 || die "package.json present but npm not found"
+	local nm="$ROOT/node_modules" lock="$ROOT/package-lock.json"
+	if [ -f "$lock" ]; then
+		if [ ! -d "$nm" ] || [ "$lock" -nt "$nm" ] || [ "$ROOT/package.json" -nt "$nm" ]; then
+			say "npm ci"
+			(cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+			mkdir -p "$nm" && touch "$nm"
+		fi
+	elif [ ! -d "$nm" ] || [ "$ROOT/package.json" -nt "$nm" ]; then
+		say "npm install (no package-lock.json)"
+		(cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error)
+		mkdir -p "$nm" && touch "$nm"
+	fi
+}
+
+# --- database --------------------------------------------------------------
+
+# True when the scripts manage a private cluster (no external database given).
+use_private_pg() { [ -z "${PASSERELLE_DATABASE_URL:-}" ]; }
+
+# db_url: prints PASSERELLE_DATABASE_URL, or the private cluster's URL written
+# by `scripts/pg start`. Fails when neither exists.
+db_url() {
+	if [ -n "${PASSERELLE_DATABASE_URL:-}" ]; then
+		printf '%s\n' "$PASSERELLE_DATABASE_URL"
+	elif [ -s "$DATA/database_url" ]; then
+		cat "$DATA/database_url"
+	else
+		die "no database: set PASSERELLE_DATABASE_URL or run scripts/pg start"
+	fi
+}
+
+# pg_running: exit 0 when the private cluster is up.
+pg_running() { "$ROOT/scripts/pg" status >/dev/null 2>&1; }
+
+# The passerelle binary of a build folder (default build/).
+passerelle_bin() { printf '%s/passerelle\n' "${1:-$ROOT/build}"; }
