@@ -10,11 +10,14 @@
 
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "cases/cases.h"
 #include "config.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
 #include "http/http.h"
 #include "log.h"
+#include "sop/cli.h"
+#include "sop/sop.h"
 
 #ifndef PASSERELLE_VERSION
 #define PASSERELLE_VERSION "0.0.0"
@@ -28,6 +31,9 @@ struct cmd {
 };
 
 static int has_flag(int argc, char **argv, const char *flag);
+
+/* The SOP this process runs with, loaded once by boot(). */
+static struct sop *loaded_sop;
 
 static int
 fail(const char *line)
@@ -53,7 +59,7 @@ unexpected(int argc, char **argv, int from)
  * hashing, the modules' statements, a current schema and the pool.
  */
 static int
-boot(struct config *c, struct sec_master **master, long pool)
+boot(struct config *c, struct sec_master **master, long pool, int check_key)
 {
 	struct auth_settings as;
 	enum db_schema_state st;
@@ -78,6 +84,16 @@ boot(struct config *c, struct sec_master **master, long pool)
 	as.throttle_address = c->throttle_address;
 	as.throttle_window = c->throttle_window;
 	auth_init(&as);
+	cases_init();
+	/* The SOP is checked before anything is served; problems on stderr. */
+	if (loaded_sop == NULL) {
+		if (sop_load_file(c->sop, &loaded_sop, stderr) != PA_OK) {
+			snprintf(err, sizeof(err), "PASSERELLE_SOP (--sop): %s is "
+			    "not a valid SOP file (problems above)", c->sop);
+			goto bad;
+		}
+		sop_set_current(loaded_sop);
+	}
 	if (db_schema_check(c->database_url, (int)c->db_timeout, 0, &st, err,
 		sizeof(err)) != PA_OK || st != DB_SCHEMA_CURRENT)
 		goto bad;
@@ -87,8 +103,26 @@ boot(struct config *c, struct sec_master **master, long pool)
 		    "(--database-url): cannot connect to the database");
 		goto bad;
 	}
+	if (check_key) {
+		struct db *db;
+
+		if (db_acquire(&db) != PA_OK) {
+			db_pool_close();
+			snprintf(err, sizeof(err), "cannot reach the database");
+			goto bad;
+		}
+		if (cases_key_check(db, err, sizeof(err)) != PA_OK) {
+			db_release(db);
+			db_pool_close();
+			goto bad;
+		}
+		db_release(db);
+	}
 	return 0;
 bad:
+	sop_set_current(NULL);
+	sop_free(loaded_sop);
+	loaded_sop = NULL;
 	sec_ring_cleanup();
 	sec_master_free(*master);
 	*master = NULL;
@@ -99,6 +133,9 @@ static void
 unboot(struct sec_master *master)
 {
 	db_pool_close();
+	sop_set_current(NULL);
+	sop_free(loaded_sop);
+	loaded_sop = NULL;
 	sec_ring_cleanup();
 	sec_master_free(master);
 }
@@ -122,7 +159,7 @@ cmd_serve(struct config *c, int argc, char **argv)
 
 	if (unexpected(argc, argv, 0))
 		return 1;
-	if (boot(c, &master, c->db_pool_size))
+	if (boot(c, &master, c->db_pool_size, 1))
 		return 1;
 	rc = http_serve(c);
 	unboot(master);
@@ -148,7 +185,7 @@ cmd_org(struct config *c, int argc, char **argv)
 		return fail("org add: unknown --kind");
 	if (region != NULL && !auth_region_valid(region))
 		return fail("org add: unknown --region");
-	if (boot(c, &master, 1))
+	if (boot(c, &master, 1, 1))
 		return 1;
 	if ((rc = db_acquire(&db)) == PA_OK) {
 		rc = auth_org_create(db, NULL, name, kind, region, NULL, &out);
@@ -184,7 +221,7 @@ cmd_user(struct config *c, int argc, char **argv)
 		return fail("user add: no password on standard input");
 	n = strcspn(pw, "\r\n");
 	pw[n] = '\0';
-	if (boot(c, &master, 1)) {
+	if (boot(c, &master, 1, 1)) {
 		explicit_bzero(pw, sizeof(pw));
 		return 1;
 	}
@@ -215,7 +252,7 @@ cmd_audit(struct config *c, int argc, char **argv)
 
 	if (argc != 1 || strcmp(argv[0], "verify") != 0)
 		return fail("usage: passerelle audit verify");
-	if (boot(c, &master, 1))
+	if (boot(c, &master, 1, 1))
 		return 1;
 	if ((rc = db_acquire(&db)) == PA_OK) {
 		rc = audit_verify(db, &v);
@@ -236,6 +273,50 @@ cmd_audit(struct config *c, int argc, char **argv)
 }
 
 static int
+cmd_sop(struct config *c, int argc, char **argv)
+{
+	(void)c;
+	if (argc != 2 || strcmp(argv[0], "check") != 0)
+		return fail("usage: passerelle sop check FILE");
+	return sop_check_main(argv[1]);
+}
+
+static int
+cmd_rotate(struct config *c, int argc, char **argv)
+{
+	const char *file = opt(argc, argv, "--new-key-file");
+	struct sec_master *master, *next = NULL;
+	char err[512];
+	struct db *db;
+	int rc;
+
+	if (file == NULL || argc != 2)
+		return fail("usage: passerelle rotate-master-key --new-key-file "
+			    "FILE");
+	if (boot(c, &master, 1, 1))
+		return 1;
+	if (sec_master_load(file, &next, err, sizeof(err)) != 0) {
+		unboot(master);
+		return fail(err);
+	}
+	if (db_acquire(&db) != PA_OK) {
+		sec_master_free(next);
+		unboot(master);
+		return fail("rotate-master-key: cannot reach the database");
+	}
+	rc = cases_rotate_master_key(db, master, next, err, sizeof(err));
+	db_release(db);
+	sec_master_free(next);
+	unboot(master);
+	if (rc != 0)
+		return fail(err);
+	printf("%s\nnow make %s the key file (PASSERELLE_KEY_FILE) and restart "
+	       "every server; keep the old key until a backup under the new "
+	       "key exists\n", err, file);
+	return 0;
+}
+
+static int
 cmd_seed(struct config *c, int argc, char **argv)
 {
 	struct sec_master *master;
@@ -243,7 +324,7 @@ cmd_seed(struct config *c, int argc, char **argv)
 
 	if (argc != 1 || strcmp(argv[0], "--demo") != 0)
 		return fail("usage: passerelle seed --demo");
-	if (boot(c, &master, 2))
+	if (boot(c, &master, 2, 1))
 		return 1;
 	rc = auth_seed_demo(stdout);
 	unboot(master);
@@ -313,6 +394,14 @@ static const struct cmd cmds[] = {
 	{ "audit", cmd_audit, "passerelle audit verify",
 	    "Recomputes every audit chain; exits 0 when intact, 1 naming the "
 	    "first\nbad record." },
+	{ "sop", cmd_sop, "passerelle sop check FILE",
+	    "Validates a SOP file; prints each problem with its JSON path and "
+	    "exits 1\nwhen there is any." },
+	{ "rotate-master-key", cmd_rotate,
+	    "passerelle rotate-master-key --new-key-file FILE",
+	    "Rewraps every case's data key under the key in FILE, in one "
+	    "transaction\n(servers keep serving; writes of new keys wait). "
+	    "Then restart every\nserver with FILE as PASSERELLE_KEY_FILE." },
 	{ "seed", cmd_seed, "passerelle seed --demo",
 	    "Creates fictional organisations of every kind and one account "
 	    "per role,\nand prints them with their password. Idempotent." },

@@ -31,6 +31,7 @@ struct actor {
 	int must_change_password;
 	unsigned char token_hash[32];	/* this session's, for holding it */
 	char address[64];		/* client address, for the audit */
+	int en;				/* the caller reads English */
 };
 
 enum auth_action {

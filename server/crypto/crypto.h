@@ -36,7 +36,8 @@ void sec_master_free(struct sec_master *m);
 /*
  * The key ring: subkeys derived once from the master key (crypto_kdf), one
  * per purpose, so that no key serves two. Set up once at start; read-only
- * afterwards. sec_ring_init takes no ownership of m.
+ * afterwards. sec_ring_init keeps a pointer to m (to wrap cases' keys): m
+ * must outlive the ring (sec_ring_cleanup before sec_master_free).
  */
 enum sec_purpose {
 	SEC_KEY_WRAP = 1,	/* wraps cases' data keys */
@@ -88,5 +89,55 @@ int sec_pw_needs_rehash(const char *hash);
 /* A hash of a random password, for verifying unknown users against. */
 const char *sec_pw_dummy(void);
 #define SEC_PW_HASH_MAX 128
+
+/*
+ * Cases' data keys. Each case has its own random key, stored only wrapped
+ * (XChaCha20-Poly1305 under the wrapping subkey, associated data naming the
+ * case and the master key id), so that rotating the master key rewraps keys
+ * and never touches field ciphertexts.
+ *
+ * Wrapped form: 0x01, 4-byte master key id, 24-byte nonce, ciphertext.
+ */
+struct sec_case_key;
+enum pa_err sec_case_key_new(const char *case_id, struct sec_case_key **key,
+    unsigned char **wrapped, size_t *wlen);
+/* PA_CONFLICT when wrapped under another master key; PA_INTERNAL when it
+ * does not open (tampered, or moved to another case). */
+enum pa_err sec_case_key_open(const char *case_id,
+    const unsigned char *wrapped, size_t wlen, struct sec_case_key **key);
+void sec_case_key_free(struct sec_case_key *key);
+/* The master key id a wrapped key names (8 hex characters into out). */
+int sec_wrapped_key_id(const unsigned char *wrapped, size_t wlen,
+    char out[9]);
+/* Unwraps under from's subkey and wraps again under to's (rotation). */
+enum pa_err sec_case_key_rewrap(const struct sec_master *from,
+    const struct sec_master *to, const char *case_id,
+    const unsigned char *wrapped, size_t wlen, unsigned char **out,
+    size_t *outlen);
+/* The id of a master key that is not the ring's (for rotation). */
+void sec_master_key_id(const struct sec_master *m, char out[9]);
+
+/*
+ * Fields. A value is sealed with XChaCha20-Poly1305 under the case key, a
+ * fresh random nonce, and associated data naming table, column and row, so
+ * that a ciphertext copied to another row or column does not open.
+ * Sealed form: 0x01 format, 0x01 key version, 24-byte nonce, ciphertext.
+ */
+enum pa_err sec_seal(const struct sec_case_key *key, const char *table,
+    const char *column, const char *row_id, const void *plain, size_t len,
+    unsigned char **out, size_t *outlen);
+/* *plain is NUL-terminated, in guarded memory: free with sec_plain_free. */
+enum pa_err sec_open(const struct sec_case_key *key, const char *table,
+    const char *column, const char *row_id, const unsigned char *sealed,
+    size_t len, char **plain, size_t *plainlen);
+void sec_plain_free(char *plain, size_t len);
+
+/*
+ * Blind index: HMAC-SHA-256 (blind-index subkey) of a normalised value and
+ * a purpose, truncated to SEC_BLIND_BITS so that each value matches several
+ * people; candidates are confirmed by decrypting.
+ */
+#define SEC_BLIND_BITS 12
+int sec_blind(const char *purpose, const char *normalised);
 
 #endif

@@ -6,4 +6,8 @@ struct sec_master {
 	unsigned char *key;	/* SEC_KEY_BYTES, sodium_malloc */
 };
 
+/* The ring's master key (for wrapping) and blind-index subkey. */
+const struct sec_master *sec_ring_master(void);
+const unsigned char *sec_ring_blind_key(void);
+
 #endif

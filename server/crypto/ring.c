@@ -16,6 +16,7 @@
 
 
 static unsigned char *ring;	/* NPURPOSE * 32 bytes, sodium_malloc */
+static const struct sec_master *ring_master;	/* borrowed, see init */
 static char key_id[9];
 
 static const unsigned char *
@@ -46,7 +47,20 @@ sec_ring_init(const struct sec_master *m)
 	snprintf(key_id, sizeof(key_id), "%02x%02x%02x%02x", id[0], id[1],
 	    id[2], id[3]);
 	sodium_mprotect_readonly(ring);
+	ring_master = m;
 	return 0;
+}
+
+const struct sec_master *
+sec_ring_master(void)
+{
+	return ring_master;
+}
+
+const unsigned char *
+sec_ring_blind_key(void)
+{
+	return ring ? subkey(SEC_KEY_BLIND) : NULL;
 }
 
 void
@@ -55,6 +69,7 @@ sec_ring_cleanup(void)
 	if (ring != NULL)
 		sodium_free(ring);
 	ring = NULL;
+	ring_master = NULL;
 }
 
 const char *

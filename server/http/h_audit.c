@@ -37,6 +37,23 @@ req_paging(struct req *r, int *limit, long long *cursor)
 	return 0;
 }
 
+int
+req_paging_limit(struct req *r, int *limit)
+{
+	char buf[32], *end;
+	const char *v;
+	long n;
+
+	*limit = 50;
+	if ((v = req_query(r, "limit", buf, sizeof(buf))) == NULL)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || n < 1 || n > 500)
+		return -1;
+	*limit = (int)n;
+	return 0;
+}
+
 enum pa_err
 h_audit_list(struct req *r)
 {

@@ -29,6 +29,8 @@ struct req;
 #define ROUTE_BODY 0x1	/* takes a JSON object body */
 #define ROUTE_API 0x2	/* under /api: no-store, JSON errors */
 #define ROUTE_AUTH 0x4	/* needs a session, CSRF token when it changes */
+#define ROUTE_LARGE 0x8	/* bodies up to ROUTE_LARGE_BODY (photos) */
+#define ROUTE_LARGE_BODY (4L * 1024 * 1024)
 
 struct route {
 	const char *method;
@@ -87,6 +89,9 @@ void reply_security_headers(struct MHD_Response *resp, int api, int tls);
 /* The error body {"error":{"code","message","field"?}}: caller frees. */
 char *reply_error_body(enum pa_err e, int en, const char *msg,
     const char *field);
+/* The same with an API code other than the status's own (code not NULL). */
+char *reply_error_body_code(enum pa_err e, const char *code, int en,
+    const char *msg, const char *field);
 
 /*
  * Resolves a raw request path under the web root, refusing "..", dot files,
@@ -148,6 +153,8 @@ struct req {
 	json_t *out;		/* JSON body, or */
 	struct MHD_Response *resp; /* a prepared response (files, text) */
 	const char *err_field;
+	char *err_field_owned;	/* freed with the request */
+	const char *err_code;	/* API code instead of the status's own */
 	const char *err_fr;
 	const char *err_en;
 	char allow[64];		/* Allow header for 405 */
@@ -175,6 +182,8 @@ const struct config *http_config(void);
 
 /* ?limit= and ?cursor=: 0, or -1 (bad limit) / -2 (bad cursor). */
 int req_paging(struct req *r, int *limit, long long *cursor);
+/* ?limit= alone (1..500, default 50): 0 or -1. */
+int req_paging_limit(struct req *r, int *limit);
 
 /* Handlers (h_*.c) and their body specs, for the route table. */
 extern const struct jv_field h_login_body[], h_password_body[],
@@ -189,6 +198,39 @@ enum pa_err h_user_create(struct req *r);
 enum pa_err h_user_list(struct req *r);
 enum pa_err h_user_update(struct req *r);
 enum pa_err h_audit_list(struct req *r);
+extern const struct jv_field h_case_body[], h_case_patch_body[],
+    h_case_search_body[], h_empty_body[], h_assignee_body[],
+    h_reassign_body[];
+enum pa_err h_case_create(struct req *r);
+enum pa_err h_case_get(struct req *r);
+enum pa_err h_case_update(struct req *r);
+enum pa_err h_case_erase(struct req *r);
+enum pa_err h_case_list(struct req *r);
+enum pa_err h_case_search(struct req *r);
+enum pa_err h_case_assign(struct req *r);
+enum pa_err h_case_reassign(struct req *r);
+enum pa_err h_sop(struct req *r);
+extern const struct jv_field h_consent_body[], h_referral_body[],
+    h_decline_body[], h_withdraw_body[], h_complete_body[],
+    h_transition_body[], h_note_body[], h_service_body[], h_justice_body[];
+enum pa_err h_consent_add(struct req *r);
+enum pa_err h_consent_withdraw(struct req *r);
+enum pa_err h_referral_create(struct req *r);
+enum pa_err h_referral_list(struct req *r);
+enum pa_err h_referral_get(struct req *r);
+enum pa_err h_referral_accept(struct req *r);
+enum pa_err h_referral_decline(struct req *r);
+enum pa_err h_referral_withdraw(struct req *r);
+enum pa_err h_referral_complete(struct req *r);
+enum pa_err h_transition(struct req *r);
+enum pa_err h_note_add(struct req *r);
+enum pa_err h_service_add(struct req *r);
+enum pa_err h_justice_set(struct req *r);
+enum pa_err h_inbox(struct req *r);
+struct cases_err;
+/* Turns a module's error detail into the request's error. */
+enum pa_err case_fail(struct req *r, enum pa_err rc,
+    const struct cases_err *err);
 enum pa_err h_audit_verify(struct req *r);
 
 #endif

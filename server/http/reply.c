@@ -98,10 +98,18 @@ reply_security_headers(struct MHD_Response *resp, int api, int tls)
 char *
 reply_error_body(enum pa_err e, int en, const char *msg, const char *field)
 {
+	return reply_error_body_code(e, NULL, en, msg, field);
+}
+
+char *
+reply_error_body_code(enum pa_err e, const char *code, int en,
+    const char *msg, const char *field)
+{
 	json_t *err, *root;
 	char *s;
 
-	err = json_pack("{s:s, s:s}", "code", pa_err_code(e), "message",
+	err = json_pack("{s:s, s:s}", "code", code ? code : pa_err_code(e),
+	    "message",
 	    msg ? msg : pa_err_message(e, en));
 	if (err != NULL && field != NULL)
 		json_object_set_new(err, "field", json_string(field));

@@ -207,7 +207,8 @@ send_error(struct req *r, enum pa_err e)
 	if (e == PA_DB && r->retry_after == 0)
 		r->retry_after = 5;
 	return reply_send(r, pa_err_status(e),
-	    json_response(reply_error_body(e, r->en, msg, r->err_field)));
+	    json_response(reply_error_body_code(e, r->err_code, r->en, msg,
+		r->err_field)));
 }
 
 static enum MHD_Result
@@ -322,6 +323,16 @@ session_cookie(struct req *r)
 		snprintf(r->token, sizeof(r->token), "%s", v);
 }
 
+/* The body limit of this request's route. */
+static size_t
+body_limit(const struct req *r)
+{
+	if (r->route != NULL && (r->route->flags & ROUTE_LARGE) != 0 &&
+	    srv.cfg->max_body < ROUTE_LARGE_BODY)
+		return (size_t)ROUTE_LARGE_BODY;
+	return (size_t)srv.cfg->max_body;
+}
+
 static int
 is_api_path(const char *path)
 {
@@ -417,7 +428,7 @@ begin(struct req *r)
 			r->close = 1;
 			return send_error(r, PA_BAD_INPUT);
 		}
-		if (n > (unsigned long long)srv.cfg->max_body) {
+		if (n > (unsigned long long)body_limit(r)) {
 			r->close = 1;
 			return send_error(r, PA_TOO_LARGE);
 		}
@@ -432,15 +443,15 @@ body_append(struct req *r, const char *data, size_t len)
 	size_t cap;
 	char *nb;
 
-	if (r->body_len + len > (size_t)srv.cfg->max_body) {
+	if (r->body_len + len > body_limit(r)) {
 		r->too_large = 1;
 		return -1;
 	}
 	if (r->body == NULL || r->body_len + len > r->body_cap) {
 		cap = r->body_cap > r->body_len + len ? r->body_cap :
 		    (r->body_len + len) * 2;
-		if (cap > (size_t)srv.cfg->max_body)
-			cap = (size_t)srv.cfg->max_body;
+		if (cap > body_limit(r))
+			cap = body_limit(r);
 		if ((nb = realloc(r->body, cap + 1)) == NULL)
 			return -1;
 		r->body = nb;
@@ -511,6 +522,7 @@ guard(struct req *r)
 		return rc;
 	if ((rc = auth_session(db, r->token, r->addr, &r->who)) != PA_OK)
 		return rc;
+	r->who.en = r->en;
 	if (is_write(r->method)) {
 		csrf = req_header(r, "X-CSRF-Token");
 		if (!auth_csrf_ok(r->token, csrf))
@@ -655,7 +667,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	json_decref(r->out);
 	explicit_bzero(r->token, sizeof(r->token));
 	explicit_bzero(r->set_cookie, sizeof(r->set_cookie));
+	if (r->body != NULL)
+		explicit_bzero(r->body, r->body_len);	/* may hold a password */
 	free(r->body);
+	free(r->err_field_owned);
 	free(r);
 	*con_cls = NULL;
 }

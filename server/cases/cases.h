@@ -1,0 +1,111 @@
+/*
+ * cases: victims' case records. Identifying fields are sealed field by field
+ * under the case's own data key (crypto/), clear categories stay in columns
+ * for statistics and routing, and every read of identity is audited with the
+ * field names. Which fields exist, which are encrypted and who may see each
+ * come from the SOP file (sop/), not from code.
+ *
+ * Visibility: an organisation sees a case when it has open access to it
+ * (the lead, or an accepted referral). Anything else is PA_NOT_FOUND, so
+ * that nobody learns that a case exists.
+ */
+#ifndef PA_CASES_H
+#define PA_CASES_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "../auth/auth.h"
+#include "../err.h"
+
+struct db;
+
+/* Where a request went wrong: a field path and a message pair. */
+struct cases_err {
+	char field[96];
+	const char *code;	/* an API code instead of the status's own */
+	const char *fr;
+	const char *en;
+};
+
+void cases_init(void);
+
+/*
+ * Checks (and on first start records) that the master key the server holds
+ * is the one the database's data keys are wrapped under.
+ */
+enum pa_err cases_key_check(struct db *db, char *err, size_t errlen);
+
+/* Folds case, accents, hyphens, apostrophes and spaces; sorts the words. */
+void cases_name_normalise(const char *in, char *out, size_t outlen);
+/* Age band code for an age in years (-1: unknown). */
+const char *cases_age_band(int age);
+
+enum pa_err cases_create(struct db *db, const struct actor *who,
+    json_t *body, json_t **out, struct cases_err *err);
+enum pa_err cases_get(struct db *db, const struct actor *who, const char *id,
+    json_t **out);
+enum pa_err cases_update(struct db *db, const struct actor *who,
+    const char *id, json_t *body, json_t **out, struct cases_err *err);
+enum pa_err cases_erase(struct db *db, const struct actor *who,
+    const char *id, json_t **out);
+
+struct cases_query {
+	const char *stage;
+	const char *reference;
+	const char *name;		/* through the blind index */
+	const char *date_of_birth;	/* with name */
+	int assigned_me;
+	int limit;
+	const char *cursor;
+};
+enum pa_err cases_list(struct db *db, const struct actor *who,
+    const struct cases_query *q, json_t **out, struct cases_err *err);
+
+/* Assigns one case (of the caller's organisation) to a user of it. */
+enum pa_err cases_assign(struct db *db, const struct actor *who,
+    const char *id, const char *user_id);
+/* Supervisors: many cases at once. */
+enum pa_err cases_reassign(struct db *db, const struct actor *who,
+    json_t *case_ids, const char *user_id, json_t **out);
+
+/*
+ * The workflow (workflow.c). Each takes the request body as validated by
+ * its route's spec, and answers 409 with err->code naming the rule that
+ * stops it ("transition_not_allowed", "precondition_failed",
+ * "consent_required", "referral_not_allowed", "duplicate_referral",
+ * "referral_state").
+ */
+enum pa_err cases_consent_add(struct db *db, const struct actor *who,
+    const char *case_id, json_t *body, json_t **out, struct cases_err *err);
+enum pa_err cases_consent_withdraw(struct db *db, const struct actor *who,
+    const char *case_id, const char *consent_id, json_t **out,
+    struct cases_err *err);
+enum pa_err cases_referral_create(struct db *db, const struct actor *who,
+    const char *case_id, json_t *body, json_t **out, struct cases_err *err);
+enum pa_err cases_referral_get(struct db *db, const struct actor *who,
+    const char *id, json_t **out);
+enum pa_err cases_referral_list(struct db *db, const struct actor *who,
+    const char *direction, const char *status, int overdue, int limit,
+    json_t **out);
+enum referral_act { REF_ACCEPT, REF_DECLINE, REF_WITHDRAW, REF_COMPLETE };
+enum pa_err cases_referral_act(struct db *db, const struct actor *who,
+    const char *id, enum referral_act act, json_t *body, json_t **out,
+    struct cases_err *err);
+enum pa_err cases_transition(struct db *db, const struct actor *who,
+    const char *case_id, json_t *body, json_t **out, struct cases_err *err);
+enum pa_err cases_note_add(struct db *db, const struct actor *who,
+    const char *case_id, json_t *body, json_t **out, struct cases_err *err);
+enum pa_err cases_service_add(struct db *db, const struct actor *who,
+    const char *case_id, json_t *body, json_t **out, struct cases_err *err);
+enum pa_err cases_justice_set(struct db *db, const struct actor *who,
+    const char *case_id, json_t *body, json_t **out, struct cases_err *err);
+enum pa_err cases_inbox(struct db *db, const struct actor *who, json_t **out);
+
+/* passerelle rotate-master-key: rewraps every data key in one transaction. */
+struct sec_master;
+int cases_rotate_master_key(struct db *db, const struct sec_master *from,
+    const struct sec_master *to, char *err, size_t errlen);
+
+#endif

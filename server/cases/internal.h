@@ -1,0 +1,75 @@
+/* Private to cases/. */
+#ifndef PA_CASES_INTERNAL_H
+#define PA_CASES_INTERNAL_H
+
+#include <jansson.h>
+
+#include "cases.h"
+
+struct sop;
+
+int cases_country_valid(const char *c);
+void cases_today(char out[11]);
+/* Checks one section against the catalogue; patch allows null (clear). */
+enum pa_err cases_validate_section(const struct sop *s, const char *section,
+    json_t *obj, int patch, struct cases_err *err);
+
+/* A growing text buffer for array literals; wiped when freed. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+void sb_add(struct sbuf *b, const char *s, size_t n);
+void sb_str(struct sbuf *b, const char *s);
+/* Adds an item to a "{a,b}" literal; items must need no quoting. */
+void sb_item(struct sbuf *b, const char *s);
+const char *sb_array(struct sbuf *b);
+void sb_hex(struct sbuf *b, const unsigned char *p, size_t n);
+void sb_free(struct sbuf *b);
+
+struct db_res;
+struct sec_case_key;
+
+unsigned char *cases_unhex(const char *s, size_t *n);
+void cases_set_err(struct cases_err *err, const char *field, const char *fr,
+    const char *en);
+/* Opens hex ciphertext of (table "case_fields", column field, case id). */
+json_t *cases_open_json(const struct sec_case_key *key, const char *case_id,
+    const char *field, const char *hex);
+enum pa_err cases_audit(struct db *db, const struct actor *who,
+    const char *action, const char *case_id, const char *const *fields,
+    size_t nfields, json_t *detail);
+/* The case row of a case the caller's organisation may see (or 404). */
+enum pa_err cases_fetch(struct db *db, const struct actor *who,
+    const char *id, int lock, struct db_res **row);
+enum pa_err cases_open_key(struct db_res *row, struct sec_case_key **key);
+/* The case as the caller may see it (audits identity read). */
+enum pa_err cases_render(struct db *db, const struct actor *who,
+    struct db_res *row, json_t **out);
+int cases_stage_index(const struct sop *s, const char *stage);
+
+/* Consent scopes in force on a case (from its row; arr owns the texts). */
+struct consents {
+	json_t *arr;
+	const char *scopes[16];
+	size_t n;
+};
+void cases_consents(struct db_res *row, struct consents *cs);
+
+/* Columns of cases_fetch's row. */
+enum {
+	COL_ID, COL_REF, COL_STAGE, COL_VERSION, COL_LEAD, COL_LEAD_NAME,
+	COL_LEAD_KIND, COL_OPENED, COL_SEX, COL_AGE_BAND, COL_CLEAR,
+	COL_ERASED, COL_WRAPPED, COL_FIELDS, COL_ASSIGNED, COL_CHILD,
+	COL_IDKIND, COL_CONSENTS, COL_JUSTICE,
+};
+
+/* workflow.c: the parts of the case that come from the workflow. */
+void workflow_init(void);
+/* Adds consents, referrals, notes, services, justice, timeline, unmet
+ * needs and the allowed and blocked transitions to a rendered case. */
+enum pa_err workflow_render(struct db *db, const struct actor *who,
+    struct db_res *row, const struct sec_case_key *key, json_t *out);
+
+#endif

@@ -1,0 +1,1591 @@
+/*
+ * The referral workflow: consents, referrals between organisations, stage
+ * transitions, notes, services delivered, the justice track, the timeline
+ * and each organisation's inbox. Every rule comes from the SOP: who may refer
+ * to whom for which service with which consent, the deadlines by urgency,
+ * the transitions with their conditions, and who may read which note.
+ *
+ * State changes of a referral are single conditional UPDATEs ("... WHERE
+ * status = 'pending'"), so that of two people accepting at once one wins and
+ * the other gets 409 with nothing changed. Free text (notes, reasons) is
+ * sealed under the case key, bound to its table, column and row.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../audit/audit.h"
+#include "../crypto/crypto.h"
+#include "../db/db.h"
+#include "../log.h"
+#include "../sop/sop.h"
+#include "../util/jv.h"
+#include "internal.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+#define REFERRAL_SELECT \
+	"SELECT r.id, r.case_id, c.reference, r.from_organisation_id, " \
+	"fo.name, fo.kind, r.to_organisation_id, tob.name, tob.kind, " \
+	"r.service, r.urgency, r.status, " TS("r.respond_by") ", " \
+	TS("r.created_at") ", " TS("r.answered_at") ", r.decline_reason, " \
+	"r.closed_reason, (r.status = 'pending' AND r.respond_by < now()), " \
+	"c.sex, c.age_band, c.is_child, " \
+	"coalesce(c.clear -> 'identification.urgent_needs', '[]')::text, " \
+	"EXISTS (SELECT 1 FROM case_access a WHERE a.case_id = r.case_id AND " \
+	"a.organisation_id = $2 AND a.ended_at IS NULL) " \
+	"FROM referrals r JOIN cases c ON c.id = r.case_id " \
+	"JOIN organisations fo ON fo.id = r.from_organisation_id " \
+	"JOIN organisations tob ON tob.id = r.to_organisation_id "
+
+enum {
+	R_ID, R_CASE, R_REF, R_FROM, R_FROM_NAME, R_FROM_KIND, R_TO,
+	R_TO_NAME, R_TO_KIND, R_SERVICE, R_URGENCY, R_STATUS, R_RESPOND_BY,
+	R_CREATED, R_ANSWERED, R_DECLINE, R_CLOSED_REASON, R_OVERDUE, R_SEX,
+	R_AGE_BAND, R_CHILD, R_NEEDS, R_ACCESS,
+};
+
+static const struct db_stmt stmts[] = {
+	{ "wf_event",
+	    "INSERT INTO case_events (id, case_id, organisation_id, user_id, "
+	    "kind, category, visibility, detail, body) VALUES ($1, $2, $3, $4, "
+	    "$5, $6, $7, $8::jsonb, $9)" },
+	{ "wf_consent_insert",
+	    "INSERT INTO consents (id, case_id, scope, given_by, given_on, note, "
+	    "recorded_by, organisation_id) VALUES ($1, $2, $3, $4, $5::date, "
+	    "$6, $7, $8)" },
+	{ "wf_consent_withdraw",
+	    "UPDATE consents SET withdrawn_at = now(), withdrawn_by = $3 "
+	    "WHERE id = $1 AND case_id = $2 AND withdrawn_at IS NULL "
+	    "RETURNING scope" },
+	{ "wf_consent_exists",
+	    "SELECT withdrawn_at IS NOT NULL FROM consents WHERE id = $1 AND "
+	    "case_id = $2" },
+	{ "wf_consent_referrals_withdraw",
+	    "UPDATE referrals SET status = 'withdrawn', closed_at = now(), "
+	    "closed_reason = 'consent_withdrawn' WHERE consent_id = $1 AND "
+	    "status = 'pending' RETURNING id" },
+	{ "wf_consent_access_end",
+	    "UPDATE case_access a SET ended_at = now(), "
+	    "ended_reason = 'consent_withdrawn' FROM referrals r "
+	    "WHERE a.referral_id = r.id AND r.consent_id = $1 AND "
+	    "a.ended_at IS NULL AND a.reason = 'referral' "
+	    "RETURNING a.organisation_id" },
+	{ "wf_consent_in_force",
+	    "SELECT scope FROM consents WHERE id = $1 AND case_id = $2 AND "
+	    "withdrawn_at IS NULL" },
+	{ "case_keys_for", "SELECT wrapped FROM case_keys WHERE case_id = $1" },
+	{ "wf_org",
+	    "SELECT kind, name FROM organisations WHERE id = $1" },
+	{ "wf_referral_insert",
+	    "INSERT INTO referrals (id, case_id, from_organisation_id, "
+	    "to_organisation_id, service, urgency, consent_id, note, respond_by, "
+	    "created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	    "now() + make_interval(hours => $9::int), $10) "
+	    "RETURNING " TS("respond_by") },
+	{ "wf_referral_peek",
+	    "SELECT case_id, status FROM referrals WHERE id = $1 AND "
+	    "(from_organisation_id = $2 OR to_organisation_id = $2)" },
+	{ "wf_referral_accept",
+	    "UPDATE referrals SET status = 'accepted', answered_at = now(), "
+	    "answered_by = $3 WHERE id = $1 AND to_organisation_id = $2 AND "
+	    "status = 'pending' RETURNING case_id, service" },
+	{ "wf_referral_decline",
+	    "UPDATE referrals SET status = 'declined', answered_at = now(), "
+	    "answered_by = $3, decline_reason = $4, closed_note = $5, "
+	    "closed_at = now(), closed_reason = 'declined' WHERE id = $1 AND "
+	    "to_organisation_id = $2 AND status = 'pending' "
+	    "RETURNING case_id, service" },
+	{ "wf_referral_withdraw",
+	    "UPDATE referrals SET status = 'withdrawn', closed_note = $4, "
+	    "closed_at = now(), closed_reason = 'withdrawn' WHERE id = $1 AND "
+	    "from_organisation_id = $2 AND status = 'pending' AND $3::uuid IS "
+	    "NOT NULL RETURNING case_id, service" },
+	{ "wf_referral_complete",
+	    "UPDATE referrals SET status = 'completed', closed_note = $4, "
+	    "closed_at = now(), closed_reason = 'completed' WHERE id = $1 AND "
+	    "to_organisation_id = $2 AND status = 'accepted' AND $3::uuid IS "
+	    "NOT NULL RETURNING case_id, service" },
+	{ "wf_access_grant",
+	    "INSERT INTO case_access (case_id, organisation_id, reason, "
+	    "referral_id) VALUES ($1, $2, 'referral', $3) ON CONFLICT "
+	    "(case_id, organisation_id) WHERE ended_at IS NULL DO NOTHING" },
+	{ "wf_lead_transfer",
+	    "WITH old AS (UPDATE case_access SET reason = 'former_lead' "
+	    "WHERE case_id = $1 AND reason = 'lead' AND ended_at IS NULL), "
+	    "acc AS (UPDATE case_access SET reason = 'lead' WHERE case_id = $1 "
+	    "AND organisation_id = $2 AND ended_at IS NULL) "
+	    "UPDATE cases SET lead_organisation_id = $2, version = version + 1, "
+	    "updated_at = now() WHERE id = $1" },
+	{ "wf_referral_get", REFERRAL_SELECT
+	    "WHERE r.id = $1 AND (r.from_organisation_id = $2 OR "
+	    "r.to_organisation_id = $2)" },
+	{ "wf_referral_list", REFERRAL_SELECT
+	    "WHERE (($3::text = 'incoming' AND r.to_organisation_id = $2) OR "
+	    "($3::text = 'outgoing' AND r.from_organisation_id = $2) OR "
+	    "($3::text IS NULL AND (r.to_organisation_id = $2 OR "
+	    "r.from_organisation_id = $2))) AND ($4::text IS NULL OR "
+	    "r.status = $4) AND ($5::boolean IS NOT TRUE OR (r.status = "
+	    "'pending' AND r.respond_by < now())) AND $1::int > 0 "
+	    "ORDER BY (r.status = 'pending' AND r.respond_by < now()) DESC, "
+	    "(r.status = 'pending') DESC, r.respond_by, r.created_at DESC "
+	    "LIMIT $1" },
+	{ "wf_case_referrals", REFERRAL_SELECT
+	    "WHERE r.case_id = $1 AND $2::uuid IS NOT NULL "
+	    "ORDER BY r.created_at" },
+	{ "wf_case_consents",
+	    "SELECT id, scope, given_by, to_char(given_on, 'YYYY-MM-DD'), "
+	    TS("recorded_at") ", " TS("withdrawn_at") ", organisation_id, "
+	    "encode(note, 'hex') FROM consents WHERE case_id = $1 "
+	    "ORDER BY recorded_at" },
+	{ "wf_case_events",
+	    "SELECT e.id, " TS("e.at") ", e.organisation_id, o.name, "
+	    "e.user_id, e.kind, e.category, e.visibility, e.detail::text, "
+	    "encode(e.body, 'hex') FROM case_events e LEFT JOIN organisations o "
+	    "ON o.id = e.organisation_id WHERE e.case_id = $1 "
+	    "ORDER BY e.at, e.id" },
+	{ "wf_case_services",
+	    "SELECT s.id, s.service, to_char(s.delivered_on, 'YYYY-MM-DD'), "
+	    "s.organisation_id, o.name FROM services_delivered s "
+	    "JOIN organisations o ON o.id = s.organisation_id "
+	    "WHERE s.case_id = $1 ORDER BY s.delivered_on, s.recorded_at" },
+	{ "wf_stage_set",
+	    "UPDATE cases SET stage = $3, stage_since = now(), "
+	    "version = version + 1, updated_at = now() WHERE id = $1 AND "
+	    "version = $2 RETURNING version" },
+	{ "wf_justice_set",
+	    "UPDATE cases SET justice_status = $2, version = version + 1, "
+	    "updated_at = now() WHERE id = $1" },
+	{ "wf_service_insert",
+	    "INSERT INTO services_delivered (id, case_id, organisation_id, "
+	    "service, delivered_on, recorded_by) VALUES ($1, $2, $3, $4, "
+	    "$5::date, $6)" },
+	{ "wf_inbox",
+	    "SELECT (SELECT count(*) FROM referrals WHERE "
+	    "to_organisation_id = $1 AND status = 'pending'), "
+	    "(SELECT count(*) FROM referrals WHERE (to_organisation_id = $1 OR "
+	    "from_organisation_id = $1) AND status = 'pending' AND "
+	    "respond_by < now()), "
+	    "(SELECT count(DISTINCT r.case_id) FROM referrals r JOIN "
+	    "case_access a ON a.case_id = r.case_id AND a.organisation_id = $1 "
+	    "AND a.ended_at IS NULL WHERE r.status = 'pending' AND "
+	    "r.respond_by < now()), "
+	    "(SELECT count(*) FROM referrals WHERE from_organisation_id = $1 "
+	    "AND status = 'pending')" },
+};
+
+void
+workflow_init(void)
+{
+	db_stmts_add(stmts, sizeof(stmts) / sizeof(stmts[0]));
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static enum pa_err
+conflict(struct cases_err *err, const char *code, const char *field,
+    const char *fr, const char *en)
+{
+	cases_set_err(err, field, fr, en);
+	err->code = code;
+	return PA_CONFLICT;
+}
+
+static enum pa_err
+invalid(struct cases_err *err, const char *field, const char *fr,
+    const char *en)
+{
+	cases_set_err(err, field, fr, en);
+	return PA_INVALID;
+}
+
+static int
+in_list(const char *const *list, size_t n, const char *s)
+{
+	size_t i;
+
+	if (list == NULL)
+		return 1;	/* absent: anyone */
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* Free text of a note or reason: not blank, bounded, no control bytes. */
+static int
+text_ok(const char *s, size_t max)
+{
+	size_t n;
+
+	if (s == NULL || s[strspn(s, " \t\r\n")] == '\0')
+		return 0;
+	n = jv_utf8_len(s);
+	if (n > max)
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\r' &&
+		    *s != '\t')
+			return 0;
+	return 1;
+}
+
+/* Seals optional text; *out NULL when text is NULL. */
+static enum pa_err
+seal_text(const struct sec_case_key *key, const char *table,
+    const char *column, const char *row_id, const char *text,
+    unsigned char **out, size_t *outlen)
+{
+	*out = NULL;
+	*outlen = 0;
+	if (text == NULL)
+		return PA_OK;
+	if (key == NULL)
+		return PA_CONFLICT;	/* erased: nothing may be added */
+	return sec_seal(key, table, column, row_id, text, strlen(text), out,
+	    outlen);
+}
+
+static json_t *
+open_text(const struct sec_case_key *key, const char *table,
+    const char *column, const char *row_id, const char *hex)
+{
+	unsigned char *ct;
+	char *plain = NULL;
+	size_t ctlen, plen;
+	json_t *v = NULL;
+
+	if (key == NULL || hex == NULL || (ct = cases_unhex(hex, &ctlen)) ==
+	    NULL)
+		return NULL;
+	if (sec_open(key, table, column, row_id, ct, ctlen, &plain, &plen) ==
+	    PA_OK) {
+		v = json_stringn(plain, plen);
+		sec_plain_free(plain, plen);
+	} else
+		log_error("workflow: %s.%s of %s does not open (integrity)",
+		    table, column, row_id);
+	free(ct);
+	return v;
+}
+
+/* Appends an event to the case's timeline. body is sealed text or NULL. */
+static enum pa_err
+event_add(struct db *db, const struct actor *who, const char *case_id,
+    const char *kind, const char *category, const char *visibility,
+    json_t *detail, const struct sec_case_key *key, const char *text)
+{
+	unsigned char *body = NULL;
+	size_t blen = 0;
+	char id[37], *dj;
+	enum pa_err rc;
+
+	sec_uuid_new(id);
+	if ((rc = seal_text(key, "case_events", "body", id, text, &body,
+		 &blen)) != PA_OK)
+		return rc;
+	if ((dj = json_dumps(detail ? detail : json_object(),
+		 JSON_COMPACT)) == NULL) {
+		free(body);
+		return PA_INTERNAL;
+	}
+	{
+		struct db_arg a[9] = { DB_TEXT(id), DB_TEXT(case_id),
+			who ? DB_TEXT(who->org_id) : DB_NULL,
+			who ? DB_TEXT(who->user_id) : DB_NULL, DB_TEXT(kind),
+			category ? DB_TEXT(category) : DB_NULL,
+			DB_TEXT(visibility), DB_TEXT(dj),
+			body ? DB_BYTES(body, blen) : DB_NULL };
+
+		rc = db_exec(db, "wf_event", a, 9, NULL);
+	}
+	free(body);
+	free(dj);
+	return rc;
+}
+
+/* Opens the case row (locked) and its key, for a write by the caller. */
+static enum pa_err
+begin_write(struct db *db, const struct actor *who, const char *case_id,
+    struct db_res **row, struct sec_case_key **key, struct cases_err *err)
+{
+	enum pa_err rc;
+
+	*row = NULL;
+	*key = NULL;
+	if ((rc = auth_tx_begin(db, who)) != PA_OK)
+		return rc;
+	if ((rc = cases_fetch(db, who, case_id, 1, row)) != PA_OK)
+		return rc;
+	if (strcmp(db_res_get(*row, 0, COL_ERASED), "t") == 0)
+		return conflict(err, "case_erased", NULL,
+		    "ce dossier a été effacé", "this case was erased");
+	return cases_open_key(*row, key);
+}
+
+/* Ends a write: renders the case when out is set, commits or rolls back. */
+static enum pa_err
+end_write(struct db *db, const struct actor *who, const char *case_id,
+    enum pa_err rc, struct db_res *row, struct sec_case_key *key,
+    json_t **render)
+{
+	struct db_res *fresh = NULL;
+
+	if (rc == PA_OK && render != NULL &&
+	    (rc = cases_fetch(db, who, case_id, 0, &fresh)) == PA_OK)
+		rc = cases_render(db, who, fresh, render);
+	rc = db_tx_end(db, rc);
+	if (rc != PA_OK && render != NULL) {
+		json_decref(*render);
+		*render = NULL;
+	}
+	db_res_free(fresh);
+	db_res_free(row);
+	sec_case_key_free(key);
+	return rc;
+}
+
+/* ------------------------------------------------------------ consents */
+
+enum pa_err
+cases_consent_add(struct db *db, const struct actor *who, const char *case_id,
+    json_t *body, json_t **out, struct cases_err *err)
+{
+	const struct sop *s = sop_current();
+	const char *scope = json_string_value(json_object_get(body, "scope"));
+	const char *by = json_string_value(json_object_get(body, "given_by"));
+	const char *date = json_string_value(json_object_get(body, "date"));
+	const char *note = json_string_value(json_object_get(body, "note"));
+	struct sec_case_key *key = NULL;
+	struct db_res *row = NULL;
+	unsigned char *sealed = NULL;
+	size_t slen = 0;
+	char id[37], today[11];
+	json_t *detail;
+	enum pa_err rc;
+
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	if (!sop_code_valid(s, "consent_scope", scope))
+		return invalid(err, "scope", "portée de consentement inconnue",
+		    "unknown consent scope");
+	if (strcmp(by, "victim") != 0 && strcmp(by, "guardian") != 0)
+		return invalid(err, "given_by", "« victim » ou « guardian »",
+		    "\"victim\" or \"guardian\"");
+	cases_today(today);
+	if (!jv_date_valid(date) || strcmp(date, today) > 0)
+		return invalid(err, "date", "date invalide ou future",
+		    "invalid or future date");
+	if (note != NULL && !text_ok(note, 4000))
+		return invalid(err, "note", "note vide ou trop longue",
+		    "empty or too long note");
+	sec_uuid_new(id);
+	if ((rc = begin_write(db, who, case_id, &row, &key, err)) != PA_OK)
+		goto end;
+	/* A child's consent is given by the guardian. */
+	if (strcmp(db_res_get(row, 0, COL_CHILD), "t") == 0 &&
+	    strcmp(by, "guardian") != 0) {
+		rc = invalid(err, "given_by",
+		    "pour un enfant, le consentement est donné par le tuteur",
+		    "for a child, consent is given by the guardian");
+		goto end;
+	}
+	if ((rc = seal_text(key, "consents", "note", id, note, &sealed,
+		 &slen)) != PA_OK)
+		goto end;
+	{
+		struct db_arg a[8] = { DB_TEXT(id), DB_TEXT(case_id),
+			DB_TEXT(scope), DB_TEXT(by), DB_TEXT(date),
+			sealed ? DB_BYTES(sealed, slen) : DB_NULL,
+			DB_TEXT(who->user_id), DB_TEXT(who->org_id) };
+
+		if ((rc = db_exec(db, "wf_consent_insert", a, 8, NULL)) !=
+		    PA_OK)
+			goto end;
+	}
+	detail = json_pack("{s:s, s:s, s:s}", "consent_id", id, "scope", scope,
+	    "given_by", by);
+	rc = event_add(db, who, case_id, "consent.given", NULL, "case", detail,
+	    NULL, NULL);
+	if (rc == PA_OK)
+		rc = cases_audit(db, who, "consent.give", case_id, NULL, 0,
+		    detail);
+	json_decref(detail);
+	if (rc == PA_OK)
+		*out = json_pack("{s:s, s:s, s:s, s:s, s:n}", "id", id,
+		    "scope", scope, "given_by", by, "date", date,
+		    "withdrawn_at");
+end:
+	free(sealed);
+	rc = end_write(db, who, case_id, rc, row, key, NULL);
+	if (rc != PA_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+enum pa_err
+cases_consent_withdraw(struct db *db, const struct actor *who,
+    const char *case_id, const char *consent_id, json_t **out,
+    struct cases_err *err)
+{
+	struct sec_case_key *key = NULL;
+	struct db_res *row = NULL, *res = NULL;
+	struct db_arg a[3] = { DB_TEXT(consent_id), DB_TEXT(case_id),
+		DB_TEXT(who->user_id) };
+	json_t *withdrawn = json_array(), *ended = json_array(), *detail;
+	char scope[64];
+	enum pa_err rc;
+	int i;
+
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	if (!jv_uuid_valid(consent_id))
+		rc = PA_NOT_FOUND;
+	else
+		rc = begin_write(db, who, case_id, &row, &key, err);
+	if (rc != PA_OK)
+		goto end;
+	if ((rc = db_exec(db, "wf_consent_withdraw", a, 3, &res)) != PA_OK)
+		goto end;
+	if (db_res_rows(res) != 1) {
+		db_res_free(res);
+		res = NULL;
+		rc = db_exec(db, "wf_consent_exists", a, 2, &res);
+		if (rc == PA_OK)
+			rc = db_res_rows(res) == 1 ?
+			    conflict(err, "consent_withdrawn", NULL,
+				"ce consentement est déjà retiré",
+				"this consent is already withdrawn") :
+			    PA_NOT_FOUND;
+		goto end;
+	}
+	snprintf(scope, sizeof(scope), "%s", db_res_get(res, 0, 0));
+	db_res_free(res);
+	res = NULL;
+	/* What rested on it stops now: pending referrals, granted access. */
+	if ((rc = db_exec(db, "wf_consent_referrals_withdraw", a, 1, &res)) !=
+	    PA_OK)
+		goto end;
+	for (i = 0; i < db_res_rows(res); i++)
+		json_array_append_new(withdrawn,
+		    json_string(db_res_get(res, i, 0)));
+	db_res_free(res);
+	res = NULL;
+	if ((rc = db_exec(db, "wf_consent_access_end", a, 1, &res)) != PA_OK)
+		goto end;
+	for (i = 0; i < db_res_rows(res); i++)
+		json_array_append_new(ended, json_string(db_res_get(res, i, 0)));
+	detail = json_pack("{s:s, s:s, s:O, s:O}", "consent_id", consent_id,
+	    "scope", scope, "referrals_withdrawn", withdrawn,
+	    "access_ended_for", ended);
+	rc = event_add(db, who, case_id, "consent.withdrawn", NULL, "case",
+	    detail, NULL, NULL);
+	if (rc == PA_OK)
+		rc = cases_audit(db, who, "consent.withdraw", case_id, NULL, 0,
+		    detail);
+	if (rc == PA_OK)
+		*out = json_pack("{s:s, s:s, s:b, s:O, s:O}", "id", consent_id,
+		    "scope", scope, "withdrawn", 1, "referrals_withdrawn",
+		    withdrawn, "access_ended_for", ended);
+	json_decref(detail);
+end:
+	db_res_free(res);
+	json_decref(withdrawn);
+	json_decref(ended);
+	rc = end_write(db, who, case_id, rc, row, key, NULL);
+	if (rc != PA_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* ----------------------------------------------------------- referrals */
+
+/* The SOP rule that lets kind `from` refer to kind `to` for service. */
+static const struct sop_referral_rule *
+referral_rule(const struct sop *s, const char *from, const char *to,
+    const char *service)
+{
+	size_t i;
+
+	for (i = 0; i < s->nreferral_rules; i++) {
+		const struct sop_referral_rule *r = &s->referral_rules[i];
+
+		if (in_list(r->from, r->nfrom, from) &&
+		    in_list(r->to, r->nto, to) &&
+		    in_list(r->services, r->nservices, service))
+			return r;
+	}
+	return NULL;
+}
+
+enum pa_err
+cases_referral_create(struct db *db, const struct actor *who,
+    const char *case_id, json_t *body, json_t **out, struct cases_err *err)
+{
+	const struct sop *s = sop_current();
+	const char *to = json_string_value(json_object_get(body,
+	    "to_organisation_id"));
+	const char *service = json_string_value(json_object_get(body,
+	    "service"));
+	const char *urgency = json_string_value(json_object_get(body,
+	    "urgency"));
+	const char *note = json_string_value(json_object_get(body, "note"));
+	const char *consent = json_string_value(json_object_get(body,
+	    "consent_id"));
+	const struct sop_referral_rule *rule;
+	const struct sop_urgency *u;
+	struct sec_case_key *key = NULL;
+	struct db_res *row = NULL, *res = NULL;
+	unsigned char *sealed = NULL;
+	size_t slen = 0;
+	char id[37], hours[16], to_kind[48];
+	int lead_transfer;
+	json_t *detail;
+	enum pa_err rc;
+
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	if (!jv_uuid_valid(to))
+		return invalid(err, "to_organisation_id",
+		    "organisation inconnue", "unknown organisation");
+	if ((u = sop_urgency(s, urgency)) == NULL)
+		return invalid(err, "urgency", "urgence inconnue",
+		    "unknown urgency");
+	lead_transfer = strcmp(service, "lead_transfer") == 0;
+	if (!lead_transfer && !sop_code_valid(s, "service", service))
+		return invalid(err, "service", "service inconnu",
+		    "unknown service");
+	if (consent != NULL && !jv_uuid_valid(consent))
+		return invalid(err, "consent_id", "consentement inconnu",
+		    "unknown consent");
+	if (note != NULL && !text_ok(note, 4000))
+		return invalid(err, "note", "note vide ou trop longue",
+		    "empty or too long note");
+	if (strcmp(to, who->org_id) == 0)
+		return invalid(err, "to_organisation_id",
+		    "pas d'orientation vers sa propre organisation",
+		    "no referral to one's own organisation");
+	sec_uuid_new(id);
+	if ((rc = begin_write(db, who, case_id, &row, &key, err)) != PA_OK)
+		goto end;
+	if (lead_transfer && strcmp(db_res_get(row, 0, COL_LEAD),
+	    who->org_id) != 0) {
+		rc = conflict(err, "referral_not_allowed", "service",
+		    "seule l'organisation cheffe de file transfère le dossier",
+		    "only the lead organisation transfers the case");
+		goto end;
+	}
+	if ((rc = db_exec(db, "wf_org", &DB_TEXT(to), 1, &res)) != PA_OK)
+		goto end;
+	if (db_res_rows(res) != 1) {
+		rc = invalid(err, "to_organisation_id", "organisation inconnue",
+		    "unknown organisation");
+		goto end;
+	}
+	snprintf(to_kind, sizeof(to_kind), "%s", db_res_get(res, 0, 0));
+	db_res_free(res);
+	res = NULL;
+	if ((rule = referral_rule(s, who->org_kind, to_kind, service)) ==
+	    NULL) {
+		rc = conflict(err, "referral_not_allowed", "service",
+		    "les procédures ne prévoient pas cette orientation",
+		    "the procedures do not provide for this referral");
+		goto end;
+	}
+	if (rule->consent != NULL || consent != NULL) {
+		struct db_arg a[2] = { consent ? DB_TEXT(consent) : DB_NULL,
+			DB_TEXT(case_id) };
+
+		if (consent == NULL) {
+			rc = conflict(err, "consent_required", "consent_id",
+			    "cette orientation exige un consentement",
+			    "this referral needs a consent");
+			goto end;
+		}
+		if ((rc = db_exec(db, "wf_consent_in_force", a, 2, &res)) !=
+		    PA_OK)
+			goto end;
+		if (db_res_rows(res) != 1 || (rule->consent != NULL &&
+		    strcmp(db_res_get(res, 0, 0), rule->consent) != 0)) {
+			rc = conflict(err, "consent_required", "consent_id",
+			    "consentement absent, retiré ou d'une autre portée",
+			    "consent missing, withdrawn or of another scope");
+			goto end;
+		}
+		db_res_free(res);
+		res = NULL;
+	}
+	if ((rc = seal_text(key, "referrals", "note", id, note, &sealed,
+		 &slen)) != PA_OK)
+		goto end;
+	snprintf(hours, sizeof(hours), "%ld", u->respond_within_hours);
+	{
+		struct db_arg a[10] = { DB_TEXT(id), DB_TEXT(case_id),
+			DB_TEXT(who->org_id), DB_TEXT(to), DB_TEXT(service),
+			DB_TEXT(urgency), consent ? DB_TEXT(consent) : DB_NULL,
+			sealed ? DB_BYTES(sealed, slen) : DB_NULL,
+			DB_TEXT(hours), DB_TEXT(who->user_id) };
+
+		rc = db_exec(db, "wf_referral_insert", a, 10, &res);
+	}
+	if (rc == PA_CONFLICT) {
+		rc = conflict(err, "duplicate_referral", "service",
+		    "une orientation identique attend déjà une réponse",
+		    "the same referral is already waiting for an answer");
+		goto end;
+	}
+	if (rc != PA_OK)
+		goto end;
+	detail = json_pack("{s:s, s:s, s:s, s:s}", "referral_id", id,
+	    "to_organisation_id", to, "service", service, "urgency", urgency);
+	rc = event_add(db, who, case_id, "referral.created", NULL, "case",
+	    detail, NULL, NULL);
+	if (rc == PA_OK)
+		rc = cases_audit(db, who, "referral.create", case_id, NULL, 0,
+		    detail);
+	json_decref(detail);
+	if (rc == PA_OK)
+		*out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id,
+		    "status", "pending", "respond_by", db_res_get(res, 0, 0),
+		    "service", service, "urgency", urgency,
+		    "to_organisation_id", to);
+end:
+	free(sealed);
+	db_res_free(res);
+	rc = end_write(db, who, case_id, rc, row, key, NULL);
+	if (rc != PA_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* A referral as its sender or receiver sees it; no identity in it. */
+static json_t *
+referral_json(struct db_res *r, int i, int with_case)
+{
+	json_t *needs = json_loads(db_res_get(r, i, R_NEEDS), 0, NULL);
+	json_t *o;
+
+#define OPT(col) (db_res_isnull(r, i, col) ? NULL : db_res_get(r, i, col))
+	o = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, "
+		      "s:s, s:s, s:s, s:s, s:s, s:s*, s:s*, s:s*, s:b, "
+		      "s:{s:s*, s:s, s:b, s:o}}",
+	    "id", db_res_get(r, i, R_ID),
+	    "case_reference", db_res_get(r, i, R_REF),
+	    "from_organisation", "id", db_res_get(r, i, R_FROM), "name",
+	    db_res_get(r, i, R_FROM_NAME), "kind", db_res_get(r, i, R_FROM_KIND),
+	    "to_organisation", "id", db_res_get(r, i, R_TO), "name",
+	    db_res_get(r, i, R_TO_NAME), "kind", db_res_get(r, i, R_TO_KIND),
+	    "service", db_res_get(r, i, R_SERVICE),
+	    "urgency", db_res_get(r, i, R_URGENCY),
+	    "status", db_res_get(r, i, R_STATUS),
+	    "respond_by", db_res_get(r, i, R_RESPOND_BY),
+	    "created_at", db_res_get(r, i, R_CREATED),
+	    "answered_at", OPT(R_ANSWERED),
+	    "decline_reason", OPT(R_DECLINE),
+	    "closed_reason", OPT(R_CLOSED_REASON),
+	    "overdue", strcmp(db_res_get(r, i, R_OVERDUE), "t") == 0,
+	    "summary", "sex", OPT(R_SEX), "age_band",
+	    db_res_get(r, i, R_AGE_BAND), "child",
+	    strcmp(db_res_get(r, i, R_CHILD), "t") == 0, "urgent_needs",
+	    needs ? needs : json_array());
+#undef OPT
+	/* The case itself only for an organisation that may open it. */
+	if (o != NULL && with_case &&
+	    strcmp(db_res_get(r, i, R_ACCESS), "t") == 0)
+		json_object_set_new(o, "case_id",
+		    json_string(db_res_get(r, i, R_CASE)));
+	return o;
+}
+
+enum pa_err
+cases_referral_get(struct db *db, const struct actor *who, const char *id,
+    json_t **out)
+{
+	struct db_arg a[2] = { DB_TEXT(id), DB_TEXT(who->org_id) };
+	struct db_res *res = NULL;
+	enum pa_err rc;
+
+	*out = NULL;
+	if (!jv_uuid_valid(id))
+		return PA_NOT_FOUND;
+	if ((rc = db_exec(db, "wf_referral_get", a, 2, &res)) != PA_OK)
+		return rc;
+	if (db_res_rows(res) != 1)
+		rc = PA_NOT_FOUND;
+	else if ((*out = referral_json(res, 0, 1)) == NULL)
+		rc = PA_INTERNAL;
+	db_res_free(res);
+	return rc;
+}
+
+enum pa_err
+cases_referral_list(struct db *db, const struct actor *who,
+    const char *direction, const char *status, int overdue, int limit,
+    json_t **out)
+{
+	struct db_res *res = NULL;
+	json_t *items = json_array(), *o;
+	char lim[16];
+	enum pa_err rc;
+	int i;
+
+	*out = NULL;
+	if (items == NULL)
+		return PA_INTERNAL;
+	snprintf(lim, sizeof(lim), "%d", limit);
+	{
+		struct db_arg a[5] = { DB_TEXT(lim), DB_TEXT(who->org_id),
+			direction ? DB_TEXT(direction) : DB_NULL,
+			status ? DB_TEXT(status) : DB_NULL,
+			DB_TEXT(overdue ? "true" : "false") };
+
+		rc = db_exec(db, "wf_referral_list", a, 5, &res);
+	}
+	if (rc != PA_OK) {
+		json_decref(items);
+		return rc;
+	}
+	for (i = 0; i < db_res_rows(res); i++)
+		if ((o = referral_json(res, i, 1)) == NULL ||
+		    json_array_append_new(items, o) != 0) {
+			rc = PA_INTERNAL;
+			break;
+		}
+	db_res_free(res);
+	if (rc == PA_OK)
+		*out = json_pack("{s:o, s:n}", "items", items, "next_cursor");
+	else
+		json_decref(items);
+	return rc == PA_OK && *out == NULL ? PA_INTERNAL : rc;
+}
+
+static const char *const act_stmts[] = { "wf_referral_accept",
+	"wf_referral_decline", "wf_referral_withdraw", "wf_referral_complete" };
+
+enum pa_err
+cases_referral_act(struct db *db, const struct actor *who, const char *id,
+    enum referral_act act, json_t *body, json_t **out, struct cases_err *err)
+{
+	const struct sop *s = sop_current();
+	const char *reason = json_string_value(json_object_get(body, "reason"));
+	const char *note = json_string_value(json_object_get(body, "note"));
+	const char *text = act == REF_DECLINE ? note :
+	    act == REF_ACCEPT ? NULL : (reason ? reason : note);
+	struct sec_case_key *key = NULL;
+	struct db_res *row = NULL, *peek = NULL, *res = NULL;
+	struct db_arg pa[2] = { DB_TEXT(id), DB_TEXT(who->org_id) };
+	unsigned char *sealed = NULL;
+	size_t slen = 0;
+	char case_id[37], action[48], service[48];
+	json_t *detail;
+	enum pa_err rc;
+
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	if (!jv_uuid_valid(id))
+		return PA_NOT_FOUND;
+	if (act == REF_DECLINE && !sop_code_valid(s, "decline_reason", reason))
+		return invalid(err, "reason", "motif de refus inconnu",
+		    "unknown reason for declining");
+	if (text != NULL && !text_ok(text, 4000))
+		return invalid(err, act == REF_DECLINE ? "note" : "reason",
+		    "texte vide ou trop long", "empty or too long text");
+	if ((rc = auth_tx_begin(db, who)) != PA_OK)
+		return rc;
+	/* Which case? Only a side of the referral learns it exists. */
+	if ((rc = db_exec(db, "wf_referral_peek", pa, 2, &peek)) != PA_OK)
+		goto end;
+	if (db_res_rows(peek) != 1) {
+		rc = PA_NOT_FOUND;
+		goto end;
+	}
+	snprintf(case_id, sizeof(case_id), "%s", db_res_get(peek, 0, 0));
+	/* Sealing needs the case key, whichever side is acting. */
+	if (text != NULL) {
+		if ((rc = db_exec(db, "case_keys_for", &DB_TEXT(case_id), 1,
+			 &row)) != PA_OK)
+			goto end;
+		if (db_res_rows(row) == 1) {
+			unsigned char *w = NULL;
+			size_t wl = 0;
+
+			if ((rc = db_res_bytea(row, 0, 0, &w, &wl)) == PA_OK) {
+				rc = sec_case_key_open(case_id, w, wl, &key);
+				free(w);
+			}
+			if (rc != PA_OK)
+				goto end;
+		}
+		rc = seal_text(key, "referrals", "closed_note", id, text,
+		    &sealed, &slen);
+		if (rc != PA_OK)
+			goto end;
+	}
+	{
+		struct db_arg a[5] = { DB_TEXT(id), DB_TEXT(who->org_id),
+			DB_TEXT(who->user_id),
+			act == REF_DECLINE ? DB_TEXT(reason) :
+			    (sealed ? DB_BYTES(sealed, slen) : DB_NULL),
+			sealed ? DB_BYTES(sealed, slen) : DB_NULL };
+		int nargs = act == REF_ACCEPT ? 3 : act == REF_DECLINE ? 5 : 4;
+
+		rc = db_exec(db, act_stmts[act], a, nargs, &res);
+	}
+	if (rc != PA_OK)
+		goto end;
+	if (db_res_rows(res) != 1) {
+		/* Not in a state (or not on the side) that allows it. */
+		rc = conflict(err, "referral_state", NULL,
+		    "l'orientation n'est pas dans un état qui le permet",
+		    "the referral is not in a state that allows this");
+		goto end;
+	}
+	snprintf(service, sizeof(service), "%s", db_res_get(res, 0, 1));
+	if (act == REF_ACCEPT) {
+		struct db_arg g[3] = { DB_TEXT(case_id), DB_TEXT(who->org_id),
+			DB_TEXT(id) };
+
+		rc = db_exec(db, "wf_access_grant", g, 3, NULL);
+		if (rc == PA_OK && strcmp(service, "lead_transfer") == 0)
+			rc = db_exec(db, "wf_lead_transfer", g, 2, NULL);
+		if (rc != PA_OK)
+			goto end;
+	}
+	if (act == REF_ACCEPT)
+		snprintf(action, sizeof(action), "referral.accepted");
+	else if (act == REF_DECLINE)
+		snprintf(action, sizeof(action), "referral.declined");
+	else if (act == REF_WITHDRAW)
+		snprintf(action, sizeof(action), "referral.withdrawn");
+	else
+		snprintf(action, sizeof(action), "referral.completed");
+	detail = json_pack("{s:s, s:s, s:s*}", "referral_id", id, "service",
+	    service, "reason", act == REF_DECLINE ? reason : NULL);
+	rc = event_add(db, who, case_id, action, NULL, "case", detail, NULL,
+	    NULL);
+	if (rc == PA_OK)
+		rc = cases_audit(db, who, action, case_id, NULL, 0, detail);
+	json_decref(detail);
+	if (rc == PA_OK) {
+		db_res_free(res);
+		res = NULL;
+		if ((rc = db_exec(db, "wf_referral_get", pa, 2, &res)) ==
+		    PA_OK && db_res_rows(res) == 1)
+			*out = referral_json(res, 0, 1);
+		if (rc == PA_OK && *out == NULL)
+			rc = PA_INTERNAL;
+	}
+end:
+	free(sealed);
+	db_res_free(peek);
+	db_res_free(res);
+	db_res_free(row);
+	sec_case_key_free(key);
+	rc = db_tx_end(db, rc);
+	if (rc != PA_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* --------------------------------------------------------- transitions */
+
+/* What the case holds, for evaluating the SOP's conditions. */
+struct facts {
+	struct consents cs;
+	json_t *clear;		/* clear fields */
+	json_t *sealed;		/* encrypted fields present (names) */
+	struct db_res *refs;	/* the case's referrals (REFERRAL_SELECT) */
+	int child;
+	const char *stage;
+	int lead;		/* the caller's organisation leads */
+};
+
+static int
+has_referral(const struct facts *f, const char *service, int pending_ok)
+{
+	const char *st;
+	int i;
+
+	for (i = 0; i < db_res_rows(f->refs); i++) {
+		if (strcmp(db_res_get(f->refs, i, R_SERVICE), service) != 0)
+			continue;
+		st = db_res_get(f->refs, i, R_STATUS);
+		if (strcmp(st, "accepted") == 0 || strcmp(st, "completed") == 0 ||
+		    (pending_ok && strcmp(st, "pending") == 0))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+field_set(const struct facts *f, const char *path)
+{
+	json_t *v = json_object_get(f->clear, path);
+
+	if (json_object_get(f->sealed, path) != NULL)
+		return 1;
+	return v != NULL && !json_is_null(v) &&
+	    !(json_is_array(v) && json_array_size(v) == 0);
+}
+
+static int
+consent_in_force(const struct facts *f, const char *scope)
+{
+	size_t i;
+
+	for (i = 0; i < f->cs.n; i++)
+		if (strcmp(f->cs.scopes[i], scope) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Can the caller take t now? 1 when allowed; 0 when a condition stops it
+ * (*why is the requirement, or NULL with *missing_field for a field the
+ * target stage requires); -1 when the caller may not take it at all.
+ */
+static int
+transition_check(const struct sop *s, const struct actor *who,
+    const struct sop_transition *t, const struct facts *f,
+    const struct sop_requirement **why, const char **missing_field,
+    char path[96])
+{
+	size_t i;
+	int ok;
+
+	*why = NULL;
+	*missing_field = NULL;
+	if (strcmp(t->from, f->stage) != 0 ||
+	    !in_list(t->kinds, t->nkinds, who->org_kind) ||
+	    !in_list(t->roles, t->nroles, who->role) ||
+	    (t->lead_only && !f->lead))
+		return -1;
+	for (i = 0; i < t->nrequires; i++) {
+		const struct sop_requirement *r = &t->requires[i];
+
+		switch (r->kind) {
+		case SOP_REQ_CONSENT:
+			ok = consent_in_force(f, r->what);
+			break;
+		case SOP_REQ_FIELD:
+			ok = field_set(f, r->what);
+			break;
+		case SOP_REQ_ACCEPTED:
+			ok = has_referral(f, r->what, 0);
+			break;
+		case SOP_REQ_CHILD_REFERRAL:
+			ok = !f->child || has_referral(f, r->what, 1);
+			break;
+		default:
+			ok = 0;
+		}
+		if (!ok) {
+			*why = r;
+			return 0;
+		}
+	}
+	/* Fields the target stage requires must be there first. */
+	for (i = 0; i < s->nfields; i++) {
+		const struct sop_field *fd = &s->fields[i];
+		int at;
+
+		if (fd->required_at == NULL)
+			continue;
+		at = cases_stage_index(s, fd->required_at);
+		snprintf(path, 96, "%s.%s", fd->section, fd->name);
+		if (at >= 0 && cases_stage_index(s, t->to) >= at &&
+		    !field_set(f, path)) {
+			*missing_field = path;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static enum pa_err
+facts_load(struct db *db, const struct actor *who, struct db_res *row,
+    struct facts *f)
+{
+	struct db_arg a[2] = { DB_TEXT(db_res_get(row, 0, COL_ID)),
+		DB_TEXT(who->org_id) };
+
+	memset(f, 0, sizeof(*f));
+	cases_consents(row, &f->cs);
+	f->clear = json_loads(db_res_get(row, 0, COL_CLEAR), 0, NULL);
+	f->sealed = json_loads(db_res_get(row, 0, COL_FIELDS), 0, NULL);
+	f->child = strcmp(db_res_get(row, 0, COL_CHILD), "t") == 0;
+	f->stage = db_res_get(row, 0, COL_STAGE);
+	f->lead = strcmp(db_res_get(row, 0, COL_LEAD), who->org_id) == 0;
+	if (f->clear == NULL || f->sealed == NULL)
+		return PA_INTERNAL;
+	return db_exec(db, "wf_case_referrals", a, 2, &f->refs);
+}
+
+static void
+facts_free(struct facts *f)
+{
+	json_decref(f->cs.arr);
+	json_decref(f->clear);
+	json_decref(f->sealed);
+	db_res_free(f->refs);
+}
+
+static const char *
+reason_text(const struct actor *who, const struct sop_requirement *r)
+{
+	if (r == NULL)
+		return who->en ? "a field this stage requires is missing" :
+				 "un champ requis à cette étape manque";
+	return who->en ? r->reason.en : r->reason.fr;
+}
+
+enum pa_err
+cases_transition(struct db *db, const struct actor *who, const char *case_id,
+    json_t *body, json_t **out, struct cases_err *err)
+{
+	const struct sop *s = sop_current();
+	const char *tid = json_string_value(json_object_get(body,
+	    "transition"));
+	const char *note = json_string_value(json_object_get(body, "note"));
+	json_int_t want = json_integer_value(json_object_get(body, "version"));
+	const struct sop_transition *t = NULL;
+	const struct sop_requirement *why;
+	const char *missing;
+	struct sec_case_key *key = NULL;
+	struct db_res *row = NULL, *res = NULL;
+	struct facts f;
+	char ver[24], from[48], path[96];
+	int64_t version = 0;
+	json_t *detail;
+	enum pa_err rc;
+	size_t i;
+	int c;
+
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	memset(&f, 0, sizeof(f));
+	for (i = 0; i < s->ntransitions; i++)
+		if (strcmp(s->transitions[i].id, tid) == 0)
+			t = &s->transitions[i];
+	if (t == NULL)
+		return invalid(err, "transition", "transition inconnue",
+		    "unknown transition");
+	if (note != NULL && !text_ok(note, 4000))
+		return invalid(err, "note", "note vide ou trop longue",
+		    "empty or too long note");
+	if ((rc = begin_write(db, who, case_id, &row, &key, err)) != PA_OK)
+		goto end;
+	(void)db_res_int64(row, 0, COL_VERSION, &version);
+	if (version != want) {
+		rc = conflict(err, "stale_version", "version",
+		    "le dossier a changé entre-temps : rechargez-le",
+		    "the case changed meanwhile: reload it");
+		goto end;
+	}
+	if ((rc = facts_load(db, who, row, &f)) != PA_OK)
+		goto end;
+	c = transition_check(s, who, t, &f, &why, &missing, path);
+	if (c < 0) {
+		rc = conflict(err, "transition_not_allowed", "transition",
+		    "cette transition n'est pas permise maintenant à ce compte",
+		    "this transition is not allowed now for this account");
+		goto end;
+	}
+	if (c == 0) {
+		rc = conflict(err, "precondition_failed",
+		    why ? why->what : missing,
+		    why ? why->reason.fr : "un champ requis à cette étape manque",
+		    why ? why->reason.en : "a field this stage requires is missing");
+		goto end;
+	}
+	snprintf(from, sizeof(from), "%s", f.stage);
+	snprintf(ver, sizeof(ver), "%lld", (long long)version);
+	{
+		struct db_arg a[3] = { DB_TEXT(case_id), DB_TEXT(ver),
+			DB_TEXT(t->to) };
+
+		if ((rc = db_exec(db, "wf_stage_set", a, 3, &res)) != PA_OK)
+			goto end;
+		if (db_res_rows(res) != 1) {
+			rc = conflict(err, "stale_version", "version",
+			    "le dossier a changé entre-temps : rechargez-le",
+			    "the case changed meanwhile: reload it");
+			goto end;
+		}
+	}
+	detail = json_pack("{s:s, s:s, s:s}", "transition", t->id, "from",
+	    from, "to", t->to);
+	rc = event_add(db, who, case_id, "stage.changed", NULL, "case", detail,
+	    key, note);
+	if (rc == PA_OK)
+		rc = cases_audit(db, who, "case.transition", case_id, NULL, 0,
+		    detail);
+	json_decref(detail);
+end:
+	facts_free(&f);
+	db_res_free(res);
+	return end_write(db, who, case_id, rc, row, key, out);
+}
+
+/* ------------------------------------------- notes, services, justice */
+
+/* The SOP's note categories are the fields of section "notes". */
+static const struct sop_field *
+note_field(const struct sop *s, const char *category)
+{
+	return category ? sop_field(s, "notes", category) : NULL;
+}
+
+/* The note category a service's note falls under. */
+static const char *
+service_category(const struct sop *s, const char *service)
+{
+	if (strcmp(service, "medical") == 0 && note_field(s, "health"))
+		return "health";
+	if (strcmp(service, "psychosocial") == 0 &&
+	    note_field(s, "psychosocial"))
+		return "psychosocial";
+	if (strcmp(service, "legal_aid") == 0 && note_field(s, "legal"))
+		return "legal";
+	return "general";
+}
+
+enum pa_err
+cases_note_add(struct db *db, const struct actor *who, const char *case_id,
+    json_t *body, json_t **out, struct cases_err *err)
+{
+	const struct sop *s = sop_current();
+	const char *text = json_string_value(json_object_get(body, "body"));
+	const char *vis = json_string_value(json_object_get(body,
+	    "visibility"));
+	const char *cat = json_string_value(json_object_get(body, "category"));
+	const struct sop_field *nf;
+	struct sec_case_key *key = NULL;
+	struct db_res *row = NULL;
+	struct consents cs = { NULL, { NULL }, 0 };
+	json_t *detail;
+	enum pa_err rc;
+
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	if (cat == NULL)
+		cat = "general";
+	if ((nf = note_field(s, cat)) == NULL)
+		return invalid(err, "category", "catégorie de note inconnue",
+		    "unknown note category");
+	if (strcmp(vis, "organisation") != 0 && strcmp(vis, "case") != 0)
+		return invalid(err, "visibility",
+		    "« organisation » ou « case »",
+		    "\"organisation\" or \"case\"");
+	if (!text_ok(text, nf->max > 0 ? (size_t)nf->max : 20000))
+		return invalid(err, "body", "note vide ou trop longue",
+		    "empty or too long note");
+	if ((rc = begin_write(db, who, case_id, &row, &key, err)) != PA_OK)
+		goto end;
+	cases_consents(row, &cs);
+	/* Nobody writes a note they could not read. */
+	if (!sop_field_visible(nf, who->org_kind, who->role, cs.scopes, cs.n)) {
+		rc = PA_FORBIDDEN;
+		goto end;
+	}
+	detail = json_pack("{s:s}", "category", cat);
+	rc = event_add(db, who, case_id, "note", cat, vis, detail, key, text);
+	if (rc == PA_OK)
+		rc = cases_audit(db, who, "case.note", case_id, NULL, 0, detail);
+	json_decref(detail);
+	if (rc == PA_OK)
+		*out = json_pack("{s:s, s:s, s:s}", "case_id", case_id,
+		    "category", cat, "visibility", vis);
+end:
+	json_decref(cs.arr);
+	rc = end_write(db, who, case_id, rc, row, key, NULL);
+	if (rc != PA_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+enum pa_err
+cases_service_add(struct db *db, const struct actor *who, const char *case_id,
+    json_t *body, json_t **out, struct cases_err *err)
+{
+	const struct sop *s = sop_current();
+	const char *service = json_string_value(json_object_get(body,
+	    "service"));
+	const char *date = json_string_value(json_object_get(body, "date"));
+	const char *note = json_string_value(json_object_get(body, "note"));
+	struct sec_case_key *key = NULL;
+	struct db_res *row = NULL;
+	char id[37], today[11];
+	json_t *detail;
+	enum pa_err rc;
+
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	if (!sop_code_valid(s, "service", service) ||
+	    strcmp(service, "lead_transfer") == 0)
+		return invalid(err, "service", "service inconnu",
+		    "unknown service");
+	cases_today(today);
+	if (!jv_date_valid(date) || strcmp(date, today) > 0)
+		return invalid(err, "date", "date invalide ou future",
+		    "invalid or future date");
+	if (note != NULL && !text_ok(note, 4000))
+		return invalid(err, "note", "note vide ou trop longue",
+		    "empty or too long note");
+	sec_uuid_new(id);
+	if ((rc = begin_write(db, who, case_id, &row, &key, err)) != PA_OK)
+		goto end;
+	{
+		struct db_arg a[6] = { DB_TEXT(id), DB_TEXT(case_id),
+			DB_TEXT(who->org_id), DB_TEXT(service), DB_TEXT(date),
+			DB_TEXT(who->user_id) };
+
+		if ((rc = db_exec(db, "wf_service_insert", a, 6, NULL)) != PA_OK)
+			goto end;
+	}
+	detail = json_pack("{s:s, s:s, s:s}", "service_id", id, "service",
+	    service, "date", date);
+	rc = event_add(db, who, case_id, "service.delivered",
+	    service_category(s, service), "case", detail, key, note);
+	if (rc == PA_OK)
+		rc = cases_audit(db, who, "case.service", case_id, NULL, 0,
+		    detail);
+	json_decref(detail);
+	if (rc == PA_OK)
+		*out = json_pack("{s:s, s:s, s:s}", "id", id, "service",
+		    service, "date", date);
+end:
+	rc = end_write(db, who, case_id, rc, row, key, NULL);
+	if (rc != PA_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+enum pa_err
+cases_justice_set(struct db *db, const struct actor *who, const char *case_id,
+    json_t *body, json_t **out, struct cases_err *err)
+{
+	const struct sop *s = sop_current();
+	const char *status = json_string_value(json_object_get(body, "status"));
+	const char *note = json_string_value(json_object_get(body, "note"));
+	struct sec_case_key *key = NULL;
+	struct db_res *row = NULL;
+	json_t *detail;
+	enum pa_err rc;
+
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	/* The justice track is kept by police and the judiciary. */
+	if (strcmp(who->org_kind, "police") != 0 &&
+	    strcmp(who->org_kind, "judiciary") != 0)
+		return PA_FORBIDDEN;
+	if (!sop_code_valid(s, "justice_status", status))
+		return invalid(err, "status", "statut judiciaire inconnu",
+		    "unknown justice status");
+	if (note != NULL && !text_ok(note, 4000))
+		return invalid(err, "note", "note vide ou trop longue",
+		    "empty or too long note");
+	if ((rc = begin_write(db, who, case_id, &row, &key, err)) != PA_OK)
+		goto end;
+	{
+		struct db_arg a[2] = { DB_TEXT(case_id), DB_TEXT(status) };
+
+		if ((rc = db_exec(db, "wf_justice_set", a, 2, NULL)) != PA_OK)
+			goto end;
+	}
+	detail = json_pack("{s:s, s:s}", "from",
+	    db_res_get(row, 0, COL_JUSTICE), "status", status);
+	rc = event_add(db, who, case_id, "justice.updated",
+	    note_field(s, "justice") ? "justice" : "legal", "case", detail,
+	    key, note);
+	if (rc == PA_OK)
+		rc = cases_audit(db, who, "case.justice", case_id, NULL, 0,
+		    detail);
+	json_decref(detail);
+end:
+	return end_write(db, who, case_id, rc, row, key, out);
+}
+
+enum pa_err
+cases_inbox(struct db *db, const struct actor *who, json_t **out)
+{
+	struct db_res *res = NULL;
+	int64_t v[4] = { 0, 0, 0, 0 };
+	enum pa_err rc;
+	int i;
+
+	*out = NULL;
+	if ((rc = db_exec(db, "wf_inbox", &DB_TEXT(who->org_id), 1, &res)) !=
+	    PA_OK)
+		return rc;
+	for (i = 0; i < 4; i++)
+		(void)db_res_int64(res, 0, i, &v[i]);
+	db_res_free(res);
+	*out = json_pack("{s:I, s:I, s:I, s:I}", "pending_incoming_referrals",
+	    (json_int_t)v[0], "overdue_referrals", (json_int_t)v[1],
+	    "overdue_cases", (json_int_t)v[2], "pending_outgoing_referrals",
+	    (json_int_t)v[3]);
+	return *out ? PA_OK : PA_INTERNAL;
+}
+
+/* -------------------------------------------------------------- render */
+
+static int
+event_visible(const struct sop *s, const struct actor *who,
+    struct db_res *ev, int i, const struct consents *cs)
+{
+	const struct sop_field *nf;
+
+	if (strcmp(db_res_get(ev, i, 7), "organisation") == 0 &&
+	    (db_res_isnull(ev, i, 2) ||
+		strcmp(db_res_get(ev, i, 2), who->org_id) != 0))
+		return 0;
+	if (db_res_isnull(ev, i, 6))
+		return 1;
+	/* A categorised entry follows the SOP's grants for its category. */
+	nf = note_field(s, db_res_get(ev, i, 6));
+	return nf != NULL && sop_field_visible(nf, who->org_kind, who->role,
+	    cs->scopes, cs->n);
+}
+
+static enum pa_err
+render_events(struct db *db, const struct actor *who, const char *case_id,
+    const struct sec_case_key *key, const struct consents *cs, json_t *out)
+{
+	const struct sop *s = sop_current();
+	json_t *timeline = json_array(), *notes = json_array(), *e, *detail;
+	struct db_res *ev = NULL;
+	enum pa_err rc;
+	int i;
+
+	if (timeline == NULL || notes == NULL) {
+		rc = PA_INTERNAL;
+		goto out;
+	}
+	if ((rc = db_exec(db, "wf_case_events", &DB_TEXT(case_id), 1, &ev)) !=
+	    PA_OK)
+		goto out;
+	for (i = 0; i < db_res_rows(ev); i++) {
+		if (!event_visible(s, who, ev, i, cs))
+			continue;
+		detail = json_loads(db_res_get(ev, i, 8), 0, NULL);
+		e = json_pack("{s:s, s:s, s:s, s:{s:s*, s:s*}, s:s*, s:o}",
+		    "id", db_res_get(ev, i, 0), "at", db_res_get(ev, i, 1),
+		    "kind", db_res_get(ev, i, 5), "organisation", "id",
+		    db_res_isnull(ev, i, 2) ? NULL : db_res_get(ev, i, 2),
+		    "name", db_res_isnull(ev, i, 3) ? NULL :
+			db_res_get(ev, i, 3),
+		    "category", db_res_isnull(ev, i, 6) ? NULL :
+			db_res_get(ev, i, 6),
+		    "detail", detail ? detail : json_object());
+		if (e == NULL) {
+			rc = PA_INTERNAL;
+			goto out;
+		}
+		if (!db_res_isnull(ev, i, 9)) {
+			json_t *body = open_text(key, "case_events", "body",
+			    db_res_get(ev, i, 0), db_res_get(ev, i, 9));
+
+			if (body == NULL) {
+				json_decref(e);
+				rc = PA_UNREADABLE;
+				goto out;
+			}
+			json_object_set_new(e, "body", body);
+		}
+		if (strcmp(db_res_get(ev, i, 5), "note") == 0) {
+			json_object_set_new(e, "visibility",
+			    json_string(db_res_get(ev, i, 7)));
+			json_array_append(notes, e);
+		}
+		json_array_append_new(timeline, e);
+	}
+	json_object_set(out, "timeline", timeline);
+	json_object_set(out, "notes", notes);
+out:
+	db_res_free(ev);
+	json_decref(timeline);
+	json_decref(notes);
+	return rc;
+}
+
+static enum pa_err
+render_consents(struct db *db, const char *case_id,
+    const struct sec_case_key *key, json_t *out)
+{
+	json_t *list = json_array(), *c;
+	struct db_res *res = NULL;
+	enum pa_err rc;
+	int i;
+
+	if (list == NULL)
+		return PA_INTERNAL;
+	if ((rc = db_exec(db, "wf_case_consents", &DB_TEXT(case_id), 1,
+		 &res)) != PA_OK) {
+		json_decref(list);
+		return rc;
+	}
+	for (i = 0; i < db_res_rows(res); i++) {
+		c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s*, s:s, s:b}",
+		    "id", db_res_get(res, i, 0), "scope", db_res_get(res, i, 1),
+		    "given_by", db_res_get(res, i, 2), "date",
+		    db_res_get(res, i, 3), "recorded_at", db_res_get(res, i, 4),
+		    "withdrawn_at", db_res_isnull(res, i, 5) ? NULL :
+			db_res_get(res, i, 5),
+		    "organisation_id", db_res_get(res, i, 6), "in_force",
+		    db_res_isnull(res, i, 5));
+		if (c != NULL && !db_res_isnull(res, i, 7)) {
+			json_t *note = open_text(key, "consents", "note",
+			    db_res_get(res, i, 0), db_res_get(res, i, 7));
+
+			if (note != NULL)
+				json_object_set_new(c, "note", note);
+		}
+		if (c == NULL || json_array_append_new(list, c) != 0) {
+			rc = PA_INTERNAL;
+			break;
+		}
+	}
+	db_res_free(res);
+	json_object_set_new(out, "consents", list);
+	return rc;
+}
+
+static enum pa_err
+render_services(struct db *db, const char *case_id, json_t *out)
+{
+	json_t *list = json_array(), *x;
+	struct db_res *res = NULL;
+	enum pa_err rc;
+	int i;
+
+	if (list == NULL)
+		return PA_INTERNAL;
+	if ((rc = db_exec(db, "wf_case_services", &DB_TEXT(case_id), 1,
+		 &res)) != PA_OK) {
+		json_decref(list);
+		return rc;
+	}
+	for (i = 0; i < db_res_rows(res); i++) {
+		x = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "id",
+		    db_res_get(res, i, 0), "service", db_res_get(res, i, 1),
+		    "date", db_res_get(res, i, 2), "organisation", "id",
+		    db_res_get(res, i, 3), "name", db_res_get(res, i, 4));
+		if (x == NULL || json_array_append_new(list, x) != 0) {
+			rc = PA_INTERNAL;
+			break;
+		}
+	}
+	db_res_free(res);
+	json_object_set_new(out, "services", list);
+	return rc;
+}
+
+/* Services referred for that no organisation now holds. */
+static json_t *
+unmet_needs(struct db_res *refs)
+{
+	json_t *needs = json_array();
+	const char *svc, *st;
+	int i, j, held;
+
+	for (i = 0; needs != NULL && i < db_res_rows(refs); i++) {
+		st = db_res_get(refs, i, R_STATUS);
+		svc = db_res_get(refs, i, R_SERVICE);
+		if (strcmp(st, "declined") != 0 && strcmp(st, "withdrawn") != 0)
+			continue;
+		held = 0;
+		for (j = 0; j < db_res_rows(refs); j++) {
+			const char *s2 = db_res_get(refs, j, R_STATUS);
+
+			if (strcmp(db_res_get(refs, j, R_SERVICE), svc) == 0 &&
+			    (strcmp(s2, "pending") == 0 ||
+				strcmp(s2, "accepted") == 0 ||
+				strcmp(s2, "completed") == 0))
+				held = 1;
+		}
+		for (j = 0; !held && j < (int)json_array_size(needs); j++)
+			if (strcmp(json_string_value(json_array_get(needs,
+			    (size_t)j)), svc) == 0)
+				held = 1;
+		if (!held)
+			json_array_append_new(needs, json_string(svc));
+	}
+	return needs;
+}
+
+enum pa_err
+workflow_render(struct db *db, const struct actor *who, struct db_res *row,
+    const struct sec_case_key *key, json_t *out)
+{
+	const struct sop *s = sop_current();
+	const char *case_id = db_res_get(row, 0, COL_ID);
+	const struct sop_requirement *why;
+	const char *missing;
+	char path[96];
+	json_t *allowed = json_array(), *blocked = json_array(), *refs;
+	json_t *x;
+	struct facts f;
+	enum pa_err rc;
+	size_t i;
+	int c, k;
+
+	if (allowed == NULL || blocked == NULL) {
+		json_decref(allowed);
+		json_decref(blocked);
+		return PA_INTERNAL;
+	}
+	if ((rc = facts_load(db, who, row, &f)) != PA_OK)
+		goto out;
+	refs = json_array();
+	for (k = 0; refs != NULL && k < db_res_rows(f.refs); k++)
+		if ((x = referral_json(f.refs, k, 0)) != NULL)
+			json_array_append_new(refs, x);
+	json_object_set_new(out, "referrals", refs ? refs : json_array());
+	json_object_set_new(out, "unmet_needs", unmet_needs(f.refs));
+	json_object_set_new(out, "justice", json_pack("{s:s}", "status",
+	    db_res_get(row, 0, COL_JUSTICE)));
+	if ((rc = render_consents(db, case_id, key, out)) != PA_OK ||
+	    (rc = render_services(db, case_id, out)) != PA_OK ||
+	    (rc = render_events(db, who, case_id, key, &f.cs, out)) != PA_OK)
+		goto out;
+	if (strcmp(db_res_get(row, 0, COL_ERASED), "f") == 0)
+		for (i = 0; i < s->ntransitions; i++) {
+			const struct sop_transition *t = &s->transitions[i];
+
+			c = transition_check(s, who, t, &f, &why, &missing,
+			    path);
+			if (c > 0)
+				json_array_append_new(allowed, json_pack(
+				    "{s:s, s:s, s:{s:s, s:s}}", "id", t->id,
+				    "to", t->to, "label", "fr", t->label.fr,
+				    "en", t->label.en));
+			else if (c == 0)
+				json_array_append_new(blocked, json_pack(
+				    "{s:s, s:s, s:{s:s, s:s, s:s*}}", "id",
+				    t->id, "to", t->to, "reason", "code",
+				    "precondition_failed", "message",
+				    reason_text(who, why), "rule",
+				    why ? why->what : missing));
+		}
+	json_object_set(out, "allowed_transitions", allowed);
+	json_object_set(out, "blocked_transitions", blocked);
+out:
+	facts_free(&f);
+	json_decref(allowed);
+	json_decref(blocked);
+	return rc;
+}

@@ -1,0 +1,279 @@
+/*
+ * Case data keys and field sealing. All keys live in sodium_malloc memory;
+ * every temporary copy is wiped with sodium_memzero on every exit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "crypto.h"
+#include "internal.h"
+
+#define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define ABYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define KEYB crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+#define WRAP_LEN (1 + 4 + NONCE + KEYB + ABYTES)
+#define SEAL_HDR (2 + NONCE)
+#define FIELD_FORMAT 0x01
+#define KEY_VERSION 0x01
+
+struct sec_case_key {
+	unsigned char k[KEYB];
+};
+
+/* The wrapping subkey of a master key (not the ring's: rotation). */
+static int
+wrap_key(const struct sec_master *m, unsigned char out[KEYB])
+{
+	return crypto_kdf_derive_from_key(out, KEYB, SEC_KEY_WRAP, "passrlle",
+	    m->key);
+}
+
+static void
+key_id_bytes(const struct sec_master *m, unsigned char id[4])
+{
+	crypto_generichash(id, 4, (const unsigned char *)"key-id", 6, m->key,
+	    SEC_KEY_BYTES);
+}
+
+void
+sec_master_key_id(const struct sec_master *m, char out[9])
+{
+	unsigned char id[4];
+
+	key_id_bytes(m, id);
+	snprintf(out, 9, "%02x%02x%02x%02x", id[0], id[1], id[2], id[3]);
+}
+
+int
+sec_wrapped_key_id(const unsigned char *w, size_t wlen, char out[9])
+{
+	if (wlen != WRAP_LEN || w[0] != 0x01)
+		return -1;
+	snprintf(out, 9, "%02x%02x%02x%02x", w[1], w[2], w[3], w[4]);
+	return 0;
+}
+
+/* "case_key:v1:<case id>:<key id>" binds a wrapped key to its case. */
+static size_t
+wrap_ad(char *ad, size_t len, const char *case_id, const unsigned char id[4])
+{
+	int n = snprintf(ad, len, "case_key:v1:%s:%02x%02x%02x%02x", case_id,
+	    id[0], id[1], id[2], id[3]);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+static enum pa_err
+wrap_with(const struct sec_master *m, const char *case_id,
+    const unsigned char k[KEYB], unsigned char **out, size_t *outlen)
+{
+	unsigned char wk[KEYB], *w;
+	char ad[96];
+	size_t adl;
+
+	if ((w = malloc(WRAP_LEN)) == NULL)
+		return PA_INTERNAL;
+	if (wrap_key(m, wk) != 0) {
+		free(w);
+		return PA_INTERNAL;
+	}
+	w[0] = 0x01;
+	key_id_bytes(m, w + 1);
+	randombytes_buf(w + 5, NONCE);
+	adl = wrap_ad(ad, sizeof(ad), case_id, w + 1);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(w + 5 + NONCE, NULL, k,
+	    KEYB, (const unsigned char *)ad, adl, NULL, w + 5, wk);
+	sodium_memzero(wk, sizeof(wk));
+	*out = w;
+	*outlen = WRAP_LEN;
+	return PA_OK;
+}
+
+static enum pa_err
+unwrap_with(const struct sec_master *m, const char *case_id,
+    const unsigned char *w, size_t wlen, unsigned char k[KEYB])
+{
+	unsigned char wk[KEYB], id[4];
+	unsigned long long klen;
+	char ad[96];
+	size_t adl;
+	int rc;
+
+	if (wlen != WRAP_LEN || w[0] != 0x01)
+		return PA_INTERNAL;
+	key_id_bytes(m, id);
+	if (memcmp(id, w + 1, 4) != 0)
+		return PA_CONFLICT;	/* wrapped under another master key */
+	if (wrap_key(m, wk) != 0)
+		return PA_INTERNAL;
+	adl = wrap_ad(ad, sizeof(ad), case_id, w + 1);
+	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(k, &klen, NULL,
+	    w + 5 + NONCE, KEYB + ABYTES, (const unsigned char *)ad, adl,
+	    w + 5, wk);
+	sodium_memzero(wk, sizeof(wk));
+	if (rc != 0 || klen != KEYB) {
+		sodium_memzero(k, KEYB);
+		return PA_INTERNAL;
+	}
+	return PA_OK;
+}
+
+enum pa_err
+sec_case_key_new(const char *case_id, struct sec_case_key **key,
+    unsigned char **wrapped, size_t *wlen)
+{
+	const struct sec_master *m = sec_ring_master();
+	struct sec_case_key *k;
+	enum pa_err rc;
+
+	*key = NULL;
+	if (m == NULL || (k = sodium_malloc(sizeof(*k))) == NULL)
+		return PA_INTERNAL;
+	crypto_aead_xchacha20poly1305_ietf_keygen(k->k);
+	if ((rc = wrap_with(m, case_id, k->k, wrapped, wlen)) != PA_OK) {
+		sodium_free(k);
+		return rc;
+	}
+	*key = k;
+	return PA_OK;
+}
+
+enum pa_err
+sec_case_key_open(const char *case_id, const unsigned char *wrapped,
+    size_t wlen, struct sec_case_key **key)
+{
+	const struct sec_master *m = sec_ring_master();
+	struct sec_case_key *k;
+	enum pa_err rc;
+
+	*key = NULL;
+	if (m == NULL || (k = sodium_malloc(sizeof(*k))) == NULL)
+		return PA_INTERNAL;
+	if ((rc = unwrap_with(m, case_id, wrapped, wlen, k->k)) != PA_OK) {
+		sodium_free(k);
+		return rc;
+	}
+	*key = k;
+	return PA_OK;
+}
+
+void
+sec_case_key_free(struct sec_case_key *key)
+{
+	if (key != NULL)
+		sodium_free(key);	/* zeroes it */
+}
+
+enum pa_err
+sec_case_key_rewrap(const struct sec_master *from, const struct sec_master *to,
+    const char *case_id, const unsigned char *wrapped, size_t wlen,
+    unsigned char **out, size_t *outlen)
+{
+	unsigned char *k;
+	enum pa_err rc;
+
+	if ((k = sodium_malloc(KEYB)) == NULL)
+		return PA_INTERNAL;
+	rc = unwrap_with(from, case_id, wrapped, wlen, k);
+	if (rc == PA_OK)
+		rc = wrap_with(to, case_id, k, out, outlen);
+	sodium_free(k);
+	return rc;
+}
+
+/* "table|column|row|version": where a ciphertext belongs. */
+static size_t
+field_ad(char *ad, size_t len, const char *table, const char *column,
+    const char *row_id)
+{
+	int n = snprintf(ad, len, "field:v1:%s|%s|%s|%d", table, column,
+	    row_id, KEY_VERSION);
+
+	return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}
+
+enum pa_err
+sec_seal(const struct sec_case_key *key, const char *table,
+    const char *column, const char *row_id, const void *plain, size_t len,
+    unsigned char **out, size_t *outlen)
+{
+	unsigned char *s;
+	char ad[256];
+	size_t adl;
+
+	*out = NULL;
+	if ((adl = field_ad(ad, sizeof(ad), table, column, row_id)) == 0)
+		return PA_INTERNAL;
+	if ((s = malloc(SEAL_HDR + len + ABYTES)) == NULL)
+		return PA_INTERNAL;
+	s[0] = FIELD_FORMAT;
+	s[1] = KEY_VERSION;
+	randombytes_buf(s + 2, NONCE);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(s + SEAL_HDR, NULL, plain,
+	    len, (const unsigned char *)ad, adl, NULL, s + 2, key->k);
+	*out = s;
+	*outlen = SEAL_HDR + len + ABYTES;
+	return PA_OK;
+}
+
+enum pa_err
+sec_open(const struct sec_case_key *key, const char *table,
+    const char *column, const char *row_id, const unsigned char *sealed,
+    size_t len, char **plain, size_t *plainlen)
+{
+	unsigned long long pl;
+	char ad[256], *p;
+	size_t adl;
+
+	*plain = NULL;
+	*plainlen = 0;
+	if (len < SEAL_HDR + ABYTES || sealed[0] != FIELD_FORMAT ||
+	    sealed[1] != KEY_VERSION)
+		return PA_INTERNAL;
+	if ((adl = field_ad(ad, sizeof(ad), table, column, row_id)) == 0)
+		return PA_INTERNAL;
+	if ((p = sodium_malloc(len - SEAL_HDR - ABYTES + 1)) == NULL)
+		return PA_INTERNAL;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)p, &pl,
+		NULL, sealed + SEAL_HDR, len - SEAL_HDR,
+		(const unsigned char *)ad, adl, sealed + 2, key->k) != 0) {
+		sodium_free(p);
+		return PA_INTERNAL;
+	}
+	p[pl] = '\0';
+	*plain = p;
+	*plainlen = (size_t)pl;
+	return PA_OK;
+}
+
+void
+sec_plain_free(char *plain, size_t len)
+{
+	(void)len;
+	if (plain != NULL)
+		sodium_free(plain);	/* zeroes it */
+}
+
+int
+sec_blind(const char *purpose, const char *normalised)
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+	int v;
+
+	if (sec_ring_blind_key() == NULL)
+		return -1;
+	crypto_auth_hmacsha256_init(&st, sec_ring_blind_key(), 32);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)purpose,
+	    strlen(purpose) + 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)normalised,
+	    strlen(normalised));
+	crypto_auth_hmacsha256_final(&st, mac);
+	v = ((mac[0] << 8) | mac[1]) >> (16 - SEC_BLIND_BITS);
+	sodium_memzero(mac, sizeof(mac));
+	sodium_memzero(&st, sizeof(st));
+	return v;
+}
