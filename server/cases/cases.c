@@ -1092,6 +1092,13 @@ cases_create(struct db *db, const struct actor *who, json_t *body,
 	if (rc == PA_OK)
 		rc = cases_audit(db, who, "case.create", id, fnames,
 		    names_of(written, fnames, 64), NULL);
+	if (rc == PA_OK) {
+		json_t *ev = json_pack("{s:s}", "stage", s->initial_stage);
+
+		rc = event_add(db, who, id, "case.created", NULL, "case", ev,
+		    NULL, NULL);
+		json_decref(ev);
+	}
 	if (rc == PA_OK)
 		dups = find_duplicates(db, who, id, &v, &rc);
 	rc = db_tx_end(db, rc);
@@ -1257,6 +1264,13 @@ cases_update(struct db *db, const struct actor *who, const char *id,
 	}
 	if (rc == PA_OK)
 		rc = cases_audit(db, who, "case.update", id, fnames, nf, NULL);
+	if (rc == PA_OK) {
+		json_t *ev = json_pack("{s:i}", "fields", (int)nf);
+
+		rc = event_add(db, who, id, "case.updated", NULL, "case", ev,
+		    NULL, NULL);
+		json_decref(ev);
+	}
 	db_res_free(row);
 	row = NULL;
 	if (rc == PA_OK && (rc = cases_fetch(db, who, id, 0, &row)) == PA_OK)
@@ -1315,6 +1329,9 @@ cases_erase(struct db *db, const struct actor *who, const char *id,
 		goto end;
 	}
 	rc = cases_audit(db, who, "case.erase", id, NULL, 0, NULL);
+	if (rc == PA_OK)
+		rc = event_add(db, who, id, "case.erased", NULL, "case", NULL,
+		    NULL, NULL);
 	if (rc == PA_OK)
 		*out = json_pack("{s:s, s:s, s:b, s:I}", "id", id, "reference",
 		    db_res_get(row, 0, COL_REF), "erased", 1, "version",

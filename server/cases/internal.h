@@ -66,6 +66,11 @@ enum {
 };
 
 /* workflow.c: the parts of the case that come from the workflow. */
+/* Appends a timeline event (text sealed under key when given). */
+enum pa_err event_add(struct db *db, const struct actor *who,
+    const char *case_id, const char *kind, const char *category,
+    const char *visibility, json_t *detail, const struct sec_case_key *key,
+    const char *text);
 void workflow_init(void);
 /* Adds consents, referrals, notes, services, justice, timeline, unmet
  * needs and the allowed and blocked transitions to a rendered case. */

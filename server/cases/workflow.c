@@ -271,7 +271,7 @@ open_text(const struct sec_case_key *key, const char *table,
 }
 
 /* Appends an event to the case's timeline. body is sealed text or NULL. */
-static enum pa_err
+enum pa_err
 event_add(struct db *db, const struct actor *who, const char *case_id,
     const char *kind, const char *category, const char *visibility,
     json_t *detail, const struct sec_case_key *key, const char *text)

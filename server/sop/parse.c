@@ -1231,13 +1231,43 @@ parse_field(struct ctx *c, json_t *v, struct sop_field *fs, size_t i)
 	if ((tv = get(c, v, "section", J_STR, 1)) != NULL) {
 		section = json_string_value(tv);
 		if (strcmp(section, "victim") != 0 &&
-		    strcmp(section, "identification") != 0)
-			problem_at(c, "section", "unknown section %s (victim "
-			    "or identification)", q(c, section));
+		    strcmp(section, "identification") != 0 &&
+		    strcmp(section, "notes") != 0)
+			problem_at(c, "section", "unknown section %s (victim, "
+			    "identification or notes)", q(c, section));
 		else
 			f->section = dup(c, section);
 	}
-	if ((tv = get(c, v, "name", J_STR, 1)) != NULL && f->section != NULL) {
+	/*
+	 * Section "notes": the note categories (general, psychosocial,
+	 * health ...), free text always encrypted, each with its own grants,
+	 * so that who reads which note is the SOP's decision.
+	 */
+	if ((tv = get(c, v, "name", J_STR, 1)) != NULL && f->section != NULL &&
+	    strcmp(f->section, "notes") == 0) {
+		name = json_string_value(tv);
+		for (j = 0; j < i; j++)
+			if (fs[j].name != NULL && fs[j].section != NULL &&
+			    strcmp(fs[j].name, name) == 0 &&
+			    strcmp(fs[j].section, "notes") == 0)
+				break;
+		if (strlen(name) < 2 || strlen(name) > 40 ||
+		    strspn(name, "abcdefghijklmnopqrstuvwxyz_") != strlen(name))
+			problem_at(c, "name", "a note category is 2 to 40 "
+			    "letters a-z or _");
+		else if (j < i)
+			problem_at(c, "name", "duplicate note category %s "
+			    "(also at [%zu])", q(c, name), j);
+		else
+			f->name = dup(c, name);
+		if (has(v, "required_at"))
+			problem_at(c, "required_at", "a note category is "
+			    "never required");
+		if (has(v, "encrypted") && json_is_false(json_object_get(v,
+		    "encrypted")))
+			problem_at(c, "encrypted", "must be true: notes are "
+			    "always encrypted");
+	} else if (tv != NULL && f->section != NULL) {
 		name = json_string_value(tv);
 		if ((api = api_field(f->section, name)) == NULL) {
 			char dotted[2 * QUOTE_LEN];
@@ -1365,6 +1395,14 @@ parse_fields(struct ctx *c, json_t *root)
 			    "case)", api_fields[i].section,
 			    api_fields[i].name);
 	}
+	for (j = 0; j < c->s->nfields; j++)
+		if (fs[j].section != NULL && fs[j].name != NULL &&
+		    strcmp(fs[j].section, "notes") == 0 &&
+		    strcmp(fs[j].name, "general") == 0)
+			break;
+	if (j == c->s->nfields)
+		problem(c, "missing field notes.general (the note category "
+		    "every case uses)");
 	pop(c, old);
 }
 

@@ -222,7 +222,7 @@ in_list(const char *const *list, size_t n, const char *s)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (strcmp(list[i], s) == 0)
+		if (list[i] != NULL && strcmp(list[i], s) == 0)
 			return 1;
 	return 0;
 }
