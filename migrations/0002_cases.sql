@@ -61,6 +61,16 @@ $$;
 CREATE TRIGGER case_keys_current BEFORE INSERT OR UPDATE ON case_keys
     FOR EACH ROW EXECUTE FUNCTION case_keys_current();
 
+-- Keys that must outlive a rotation of the master key (blind indexes, the
+-- audit chain): random, kept wrapped like data keys, rewrapped on rotation.
+CREATE TABLE stored_keys (
+	purpose text PRIMARY KEY CHECK (purpose IN ('blind', 'audit')),
+	key_id text NOT NULL,
+	wrapped bytea NOT NULL
+);
+CREATE TRIGGER stored_keys_current BEFORE INSERT OR UPDATE ON stored_keys
+    FOR EACH ROW EXECUTE FUNCTION case_keys_current();
+
 -- One ciphertext per encrypted field; the field's name and the case id are
 -- bound into it (associated data), so it opens nowhere else.
 CREATE TABLE case_fields (

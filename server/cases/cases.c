@@ -42,6 +42,15 @@
 
 static const struct db_stmt stmts[] = {
 	{ "case_key_state", "SELECT key_id FROM master_key" },
+	{ "stored_key_get",
+	    "SELECT wrapped FROM stored_keys WHERE purpose = $1" },
+	{ "stored_key_add",
+	    "INSERT INTO stored_keys (purpose, key_id, wrapped) "
+	    "VALUES ($1, $2, $3) ON CONFLICT (purpose) DO NOTHING" },
+	{ "stored_keys_lock", "LOCK TABLE stored_keys IN EXCLUSIVE MODE" },
+	{ "stored_key_put",
+	    "UPDATE stored_keys SET key_id = $2, wrapped = $3 "
+	    "WHERE purpose = $1" },
 	{ "case_key_init",
 	    "INSERT INTO master_key (key_id) VALUES ($1) "
 	    "ON CONFLICT DO NOTHING" },
@@ -477,6 +486,66 @@ cases_audit(struct db *db, const struct actor *who, const char *action,
 
 /* ------------------------------------------------------------ master key */
 
+static const enum sec_stored stored_all[] = { SEC_STORED_BLIND,
+	SEC_STORED_AUDIT };
+static const char *const stored_purpose[] = { "blind", "audit" };
+
+/*
+ * Loads (on the very first start: makes) the keys kept wrapped in the
+ * database and installs them in the ring. Two servers starting at once may
+ * both make one; ON CONFLICT keeps the first and both read it back.
+ */
+static enum pa_err
+stored_keys_install(struct db *db, char *err, size_t errlen)
+{
+	struct db_res *res = NULL;
+	unsigned char *w = NULL;
+	size_t wl, i;
+	enum pa_err rc = PA_OK;
+
+	for (i = 0; rc == PA_OK && i < 2; i++) {
+		struct db_arg p = DB_TEXT(stored_purpose[i]);
+
+		if ((rc = db_exec(db, "stored_key_get", &p, 1, &res)) != PA_OK)
+			break;
+		if (db_res_rows(res) == 0) {
+			db_res_free(res);
+			res = NULL;
+			if ((rc = sec_stored_new(stored_all[i], &w, &wl)) !=
+			    PA_OK)
+				break;
+			{
+				struct db_arg a[3] = { p,
+					DB_TEXT(sec_ring_key_id()),
+					DB_BYTES(w, wl) };
+
+				rc = db_exec(db, "stored_key_add", a, 3, NULL);
+			}
+			free(w);
+			w = NULL;
+			if (rc != PA_OK || (rc = db_exec(db, "stored_key_get",
+			    &p, 1, &res)) != PA_OK)
+				break;
+		}
+		if (db_res_rows(res) != 1 ||
+		    (rc = db_res_bytea(res, 0, 0, &w, &wl)) != PA_OK) {
+			rc = PA_INTERNAL;
+			break;
+		}
+		rc = sec_stored_install(stored_all[i], w, wl);
+		free(w);
+		w = NULL;
+		db_res_free(res);
+		res = NULL;
+	}
+	db_res_free(res);
+	if (rc != PA_OK)
+		snprintf(err, errlen, "cannot open the %s key kept in the "
+		    "database with this master key", stored_purpose[i < 2 ? i :
+		    1]);
+	return rc;
+}
+
 enum pa_err
 cases_key_check(struct db *db, char *err, size_t errlen)
 {
@@ -502,7 +571,7 @@ cases_key_check(struct db *db, char *err, size_t errlen)
 		return PA_CONFLICT;
 	}
 	db_res_free(res);
-	return PA_OK;
+	return stored_keys_install(db, err, errlen);
 }
 
 int
@@ -556,8 +625,32 @@ cases_rotate_master_key(struct db *db, const struct sec_master *from,
 		free(nw);
 	}
 	if ((rc = db_exec(db, "case_key_set", &DB_TEXT(to_id), 1, NULL)) !=
+	    PA_OK || (rc = db_exec(db, "stored_keys_lock", NULL, 0, NULL)) !=
 	    PA_OK)
 		goto fail;
+	for (i = 0; i < 2; i++) {
+		struct db_arg p = DB_TEXT(stored_purpose[i]);
+		struct db_res *sk = NULL;
+
+		if ((rc = db_exec(db, "stored_key_get", &p, 1, &sk)) != PA_OK)
+			goto fail;
+		if (db_res_rows(sk) == 1 &&
+		    (rc = db_res_bytea(sk, 0, 0, &w, &wl)) == PA_OK) {
+			rc = sec_stored_rewrap(from, to, stored_all[i], w, wl,
+			    &nw, &nwl);
+			free(w);
+			if (rc == PA_OK) {
+				struct db_arg a[3] = { p, DB_TEXT(to_id),
+					DB_BYTES(nw, nwl) };
+
+				rc = db_exec(db, "stored_key_put", a, 3, NULL);
+				free(nw);
+			}
+		}
+		db_res_free(sk);
+		if (rc != PA_OK)
+			goto fail;
+	}
 	if (n > 0) {
 		struct db_arg a[3] = { DB_TEXT(to_id), DB_TEXT(sb_array(&ids)),
 			DB_TEXT(sb_array(&hexes)) };

@@ -41,9 +41,9 @@ void sec_master_free(struct sec_master *m);
  */
 enum sec_purpose {
 	SEC_KEY_WRAP = 1,	/* wraps cases' data keys */
-	SEC_KEY_BLIND = 2,	/* blind indexes for duplicate search */
+	SEC_KEY_BLIND = 2,	/* blind indexes (a stored key, see below) */
 	SEC_KEY_SESSION = 3,	/* keyed hashes of session tokens */
-	SEC_KEY_AUDIT = 4,	/* the audit hash chain */
+	SEC_KEY_AUDIT = 4,	/* the audit hash chain (a stored key) */
 	SEC_KEY_CSRF = 5,	/* CSRF tokens bound to a session */
 	SEC_KEY_THROTTLE = 6,	/* hashes of login names and addresses */
 };
@@ -116,6 +116,24 @@ enum pa_err sec_case_key_rewrap(const struct sec_master *from,
     size_t *outlen);
 /* The id of a master key that is not the ring's (for rotation). */
 void sec_master_key_id(const struct sec_master *m, char out[9]);
+
+/*
+ * Keys that must outlive a rotation of the master key (the blind-index key,
+ * or every index would change; the audit key, or old records could not be
+ * verified) are random, kept in the database wrapped like data keys, and
+ * installed into the ring at start. Until installed, sec_blind and
+ * sec_audit_hash fail.
+ */
+enum sec_stored { SEC_STORED_BLIND, SEC_STORED_AUDIT };
+const char *sec_stored_name(enum sec_stored which);
+enum pa_err sec_stored_new(enum sec_stored which, unsigned char **wrapped,
+    size_t *wlen);
+enum pa_err sec_stored_install(enum sec_stored which,
+    const unsigned char *wrapped, size_t wlen);
+enum pa_err sec_stored_rewrap(const struct sec_master *from,
+    const struct sec_master *to, enum sec_stored which,
+    const unsigned char *wrapped, size_t wlen, unsigned char **out,
+    size_t *outlen);
 
 /*
  * Fields. A value is sealed with XChaCha20-Poly1305 under the case key, a

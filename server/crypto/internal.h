@@ -10,4 +10,7 @@ struct sec_master {
 const struct sec_master *sec_ring_master(void);
 const unsigned char *sec_ring_blind_key(void);
 
+/* Puts a stored key into its ring slot (copied); 0 or -1. */
+int sec_ring_install(int purpose, const unsigned char key[32]);
+
 #endif

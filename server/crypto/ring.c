@@ -17,6 +17,7 @@
 
 static unsigned char *ring;	/* NPURPOSE * 32 bytes, sodium_malloc */
 static const struct sec_master *ring_master;	/* borrowed, see init */
+static int installed[NPURPOSE];	/* stored keys put in place */
 static char key_id[9];
 
 static const unsigned char *
@@ -37,7 +38,8 @@ sec_ring_init(const struct sec_master *m)
 		return -1;
 	memset(ring, 0, NPURPOSE * crypto_kdf_KEYBYTES);
 	for (p = 1; p < NPURPOSE; p++)
-		if (crypto_kdf_derive_from_key(ring + (size_t)p *
+		if (p != SEC_KEY_BLIND && p != SEC_KEY_AUDIT &&
+		    crypto_kdf_derive_from_key(ring + (size_t)p *
 			crypto_kdf_KEYBYTES, crypto_kdf_KEYBYTES, (uint64_t)p,
 			KDF_CONTEXT, m->key) != 0)
 			return -1;
@@ -51,6 +53,19 @@ sec_ring_init(const struct sec_master *m)
 	return 0;
 }
 
+int
+sec_ring_install(int purpose, const unsigned char key[32])
+{
+	if (ring == NULL || purpose <= 0 || purpose >= NPURPOSE)
+		return -1;
+	sodium_mprotect_readwrite(ring);
+	memcpy(ring + (size_t)purpose * crypto_kdf_KEYBYTES, key,
+	    crypto_kdf_KEYBYTES);
+	sodium_mprotect_readonly(ring);
+	installed[purpose] = 1;
+	return 0;
+}
+
 const struct sec_master *
 sec_ring_master(void)
 {
@@ -60,7 +75,7 @@ sec_ring_master(void)
 const unsigned char *
 sec_ring_blind_key(void)
 {
-	return ring ? subkey(SEC_KEY_BLIND) : NULL;
+	return ring && installed[SEC_KEY_BLIND] ? subkey(SEC_KEY_BLIND) : NULL;
 }
 
 void
@@ -70,6 +85,7 @@ sec_ring_cleanup(void)
 		sodium_free(ring);
 	ring = NULL;
 	ring_master = NULL;
+	memset(installed, 0, sizeof(installed));
 }
 
 const char *
@@ -157,7 +173,7 @@ sec_audit_hash(const unsigned char *prev, size_t prevlen,
 {
 	crypto_generichash_state st;
 
-	if (ring == NULL)
+	if (ring == NULL || !installed[SEC_KEY_AUDIT])
 		return -1;
 	if (crypto_generichash_init(&st, subkey(SEC_KEY_AUDIT),
 		crypto_kdf_KEYBYTES, SEC_HASH_BYTES) != 0 ||

@@ -121,6 +121,59 @@ unwrap_with(const struct sec_master *m, const char *case_id,
 	return PA_OK;
 }
 
+/*
+ * Stored keys are wrapped like data keys; their "case id" in the associated
+ * data is "stored:<name>", which no UUID can equal.
+ */
+const char *
+sec_stored_name(enum sec_stored which)
+{
+	return which == SEC_STORED_BLIND ? "stored:blind" : "stored:audit";
+}
+
+enum pa_err
+sec_stored_new(enum sec_stored which, unsigned char **wrapped, size_t *wlen)
+{
+	const struct sec_master *m = sec_ring_master();
+	unsigned char *k;
+	enum pa_err rc;
+
+	if (m == NULL || (k = sodium_malloc(KEYB)) == NULL)
+		return PA_INTERNAL;
+	randombytes_buf(k, KEYB);
+	rc = wrap_with(m, sec_stored_name(which), k, wrapped, wlen);
+	sodium_free(k);
+	return rc;
+}
+
+enum pa_err
+sec_stored_install(enum sec_stored which, const unsigned char *wrapped,
+    size_t wlen)
+{
+	const struct sec_master *m = sec_ring_master();
+	unsigned char *k;
+	enum pa_err rc;
+
+	if (m == NULL || (k = sodium_malloc(KEYB)) == NULL)
+		return PA_INTERNAL;
+	rc = unwrap_with(m, sec_stored_name(which), wrapped, wlen, k);
+	if (rc == PA_OK)
+		rc = sec_ring_install(which == SEC_STORED_BLIND ?
+		    SEC_KEY_BLIND : SEC_KEY_AUDIT, k) == 0 ? PA_OK :
+		    PA_INTERNAL;
+	sodium_free(k);
+	return rc;
+}
+
+enum pa_err
+sec_stored_rewrap(const struct sec_master *from, const struct sec_master *to,
+    enum sec_stored which, const unsigned char *wrapped, size_t wlen,
+    unsigned char **out, size_t *outlen)
+{
+	return sec_case_key_rewrap(from, to, sec_stored_name(which), wrapped,
+	    wlen, out, outlen);
+}
+
 enum pa_err
 sec_case_key_new(const char *case_id, struct sec_case_key **key,
     unsigned char **wrapped, size_t *wlen)
