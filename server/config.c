@@ -115,6 +115,8 @@ parse_listen(struct config *c, const char *v, char *err, size_t errlen)
 
 	if (colon == NULL || colon == v)
 		goto bad;
+	if (colon[1] < '0' || colon[1] > '9')
+		goto bad;
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
 	if (errno != 0 || *end != '\0' || colon[1] == '\0' || port < 0 ||
@@ -293,7 +295,9 @@ config_require(const struct config *c, const char *name, char *err,
 	size_t i;
 
 	for (i = 0; i < NROWS; i++) {
-		if (strcmp(cfg_rows[i].name, name) != 0)
+		if (strcmp(cfg_rows[i].name, name) != 0 ||
+		    (cfg_rows[i].type != CFG_STR &&
+			cfg_rows[i].type != CFG_LISTEN))
 			continue;
 		if (*(char *const *)(const void *)((const char *)c +
 		    cfg_rows[i].off) != NULL)

@@ -140,6 +140,7 @@ struct req {
 	size_t body_len;
 	size_t body_cap;
 	int too_large;
+	size_t dropped;		/* body bytes dropped past the limit */
 
 	json_t *json;		/* parsed body, for ROUTE_BODY routes */
 	char addr[64];		/* client address (audit, throttling) */

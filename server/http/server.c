@@ -157,9 +157,8 @@ reply_send(struct req *r, unsigned int status, struct MHD_Response *resp)
 
 	if (resp == NULL)
 		return MHD_NO;
-	reply_security_headers(resp, r->route == NULL ||
-	    (r->route->flags & ROUTE_API) != 0 || r->slot != METRICS_SLOT_STATIC,
-	    srv.tls);
+	/* Everything but static files is no-store (they revalidate by ETag). */
+	reply_security_headers(resp, r->slot != METRICS_SLOT_STATIC, srv.tls);
 	if (status == 405 && r->allow[0] != '\0')
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
 	if (r->retry_after > 0) {
@@ -226,6 +225,9 @@ count_header(void *cls, enum MHD_ValueKind kind, const char *key,
 
 	(void)kind;
 	(void)value;
+	/* "Name : value" keeps the space in the name: refuse it (RFC 9112). */
+	if (strpbrk(key, " \t") != NULL)
+		counts[2]++;
 	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
 		counts[0]++;
 	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
@@ -346,7 +348,7 @@ begin(struct req *r)
 	const union MHD_ConnectionInfo *ci;
 	const char *cl, *te;
 	char allow[64];
-	int counts[2] = { 0, 0 };
+	int counts[3] = { 0, 0, 0 };
 	enum router_match m;
 	unsigned long long n;
 	char *end;
@@ -359,7 +361,8 @@ begin(struct req *r)
 	/* Request smuggling: ambiguous framing is refused outright. */
 	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header,
 	    counts);
-	if (counts[0] > 1 || (counts[0] > 0 && counts[1] > 0) || counts[1] > 1) {
+	if (counts[0] > 1 || (counts[0] > 0 && counts[1] > 0) || counts[1] > 1 ||
+	    counts[2] > 0) {
 		r->close = 1;
 		return fail_now(r, PA_BAD_INPUT,
 		    "en-têtes Content-Length ou Transfer-Encoding ambigus",
@@ -367,6 +370,13 @@ begin(struct req *r)
 	}
 	cl = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	te = req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	/* Only "chunked" frames a body we read; anything else is refused. */
+	if (te != NULL && strcasecmp(te, "chunked") != 0) {
+		r->close = 1;
+		return fail_now(r, PA_BAD_INPUT,
+		    "codage de transfert non pris en charge",
+		    "unsupported transfer coding");
+	}
 
 	if (!router_method_known(r->method)) {
 		(void)router_match(http_routes, http_nroutes, "?", r->path,
@@ -616,13 +626,24 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (body_append(r, upload_data, *upload_data_size) != 0) {
+		/*
+		 * libmicrohttpd takes no answer in the middle of an upload:
+		 * past the limit the rest is counted and dropped, and finish()
+		 * answers 413. A client that keeps sending far beyond it is cut
+		 * off without an answer.
+		 */
+		if (r->too_large) {
+			r->dropped += *upload_data_size;
 			*upload_data_size = 0;
-			r->close = 1;
-			/* Too large or no memory: stop reading now. */
-			return send_error(r, r->too_large ? PA_TOO_LARGE :
-			    PA_INTERNAL) == MHD_YES ? MHD_YES : MHD_NO;
+			return r->dropped > 4 * body_limit(r) ? MHD_NO : MHD_YES;
 		}
+		if (body_append(r, upload_data, *upload_data_size) != 0 &&
+		    !r->too_large) {
+			*upload_data_size = 0;
+			return MHD_NO;	/* out of memory */
+		}
+		if (r->too_large)
+			r->close = 1;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}

@@ -264,7 +264,7 @@ END_TEST
 
 static const struct {
 	const char *listen;
-	const char *host;	/* NULL: refused */
+	const char *host; /* NULL: refused */
 	unsigned int port;
 } listens[] = {
 	{ "127.0.0.1:8080", "127.0.0.1", 8080 },
@@ -327,7 +327,7 @@ START_TEST(test_config_tls_needs_both_files)
 	ck_assert_int_eq(load(&c, both, NULL, NULL, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.tls_cert, "/c.pem");
 	ck_assert_str_eq(c.tls_key, "/k.pem");
-	ck_assert_int_eq(c.secure_cookies, 1);	/* TLS implies Secure */
+	ck_assert_int_eq(c.secure_cookies, 1); /* TLS implies Secure */
 	config_free(&c);
 }
 END_TEST
@@ -394,8 +394,8 @@ START_TEST(test_config_require_names_variable_and_flag)
 	ck_assert_int_eq(config_require(&c, "key_file", err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "PASSERELLE_KEY_FILE") != NULL, "%s", err);
 	ck_assert_msg(strstr(err, "--key-file") != NULL, "%s", err);
-	ck_assert_int_eq(config_require(&c, "no_such_setting", err,
-			     sizeof(err)), -1);
+	ck_assert_int_eq(
+	    config_require(&c, "no_such_setting", err, sizeof(err)), -1);
 	ck_assert_int_eq(config_require(&c, "web_root", err, sizeof(err)), 0);
 	config_free(&c);
 

@@ -183,8 +183,8 @@ END_TEST
 static struct MHD_Response *
 empty_response(void)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL,
-	    MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 
 	ck_assert_ptr_nonnull(r);
 	return r;
@@ -214,8 +214,8 @@ START_TEST(test_reply_security_headers_api)
 	v = MHD_get_response_header(r, "Cache-Control");
 	ck_assert_ptr_nonnull(v);
 	ck_assert_ptr_nonnull(strstr(v, "no-store"));
-	ck_assert_ptr_null(MHD_get_response_header(r,
-	    "Strict-Transport-Security"));
+	ck_assert_ptr_null(
+	    MHD_get_response_header(r, "Strict-Transport-Security"));
 	MHD_destroy_response(r);
 }
 END_TEST
@@ -225,10 +225,10 @@ START_TEST(test_reply_security_headers_static_has_no_cache_control)
 	struct MHD_Response *r = empty_response();
 
 	reply_security_headers(r, 0, 0);
-	ck_assert_ptr_nonnull(MHD_get_response_header(r,
-	    "Content-Security-Policy"));
-	ck_assert_ptr_nonnull(MHD_get_response_header(r,
-	    "X-Content-Type-Options"));
+	ck_assert_ptr_nonnull(
+	    MHD_get_response_header(r, "Content-Security-Policy"));
+	ck_assert_ptr_nonnull(
+	    MHD_get_response_header(r, "X-Content-Type-Options"));
 	ck_assert_ptr_null(MHD_get_response_header(r, "Cache-Control"));
 	MHD_destroy_response(r);
 }
@@ -244,7 +244,7 @@ START_TEST(test_reply_security_headers_tls_adds_hsts)
 	ck_assert_ptr_nonnull(v);
 	ck_assert_ptr_nonnull(strstr(v, "max-age="));
 	ck_assert_int_ge(strtol(strstr(v, "max-age=") + 8, NULL, 10),
-	    15552000);	/* at least 180 days */
+	    15552000); /* at least 180 days */
 	MHD_destroy_response(r);
 }
 END_TEST

@@ -38,7 +38,7 @@ parse(const char *text, size_t len, int max_depth, json_t **out)
 static const struct {
 	const char *name;
 	const char *text;
-	size_t len;		/* ANYLEN: strlen */
+	size_t len; /* ANYLEN: strlen */
 	int ok;
 } bodies[] = {
 	{ "object", "{\"a\":1,\"b\":[1,2],\"c\":{\"d\":null}}", ANYLEN, 1 },
@@ -104,8 +104,9 @@ START_TEST(test_json_parse_keeps_members)
 {
 	json_t *j = NULL;
 
-	ck_assert_int_eq(parse("{\"a\":1,\"b\":\"\xc3\xa9\",\"c\":[true]}",
-			     ANYLEN, 16, &j), PA_OK);
+	ck_assert_int_eq(
+	    parse("{\"a\":1,\"b\":\"\xc3\xa9\",\"c\":[true]}", ANYLEN, 16, &j),
+	    PA_OK);
 	ck_assert_int_eq(json_object_size(j), 3);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "a")), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "b")),
@@ -118,7 +119,7 @@ END_TEST
 START_TEST(test_json_parse_refuses_null_buffer)
 {
 	const char *fr = NULL, *en = NULL;
-	json_t sentinel, *j = &sentinel;	/* must be reset */
+	json_t sentinel, *j = &sentinel; /* must be reset */
 
 	ck_assert_int_eq(body_json_parse(NULL, 0, 16, &j, &fr, &en),
 	    PA_BAD_INPUT);
@@ -194,17 +195,17 @@ static const struct {
 	{ "{\"a\":\"[[[[{{{{\"}", 1 },
 	{ "{\"[[[[\":1}", 1 },
 	{ "{\"a\":\"]]]]}}}}\",\"b\":[[]]}", 3 },
-	{ "{\"a\":\"\\\"[[[\"}", 1 },		/* escaped quote */
-	{ "{\"a\\\"[\":\"x\"}", 1 },		/* in a key */
-	{ "{\"a\":\"\\\\\",\"b\":[[]]}", 3 },	/* escaped backslash */
-	{ "{\"a\":\"\\\\\\\"[[[\"}", 1 },	/* \\ then \" */
+	{ "{\"a\":\"\\\"[[[\"}", 1 },         /* escaped quote */
+	{ "{\"a\\\"[\":\"x\"}", 1 },          /* in a key */
+	{ "{\"a\":\"\\\\\",\"b\":[[]]}", 3 }, /* escaped backslash */
+	{ "{\"a\":\"\\\\\\\"[[[\"}", 1 },     /* \\ then \" */
 	{ "{\"a\":\"\\u005b[\"}", 1 },
 };
 
 START_TEST(test_json_depth_counts_only_brackets_outside_strings)
 {
 	ck_assert_msg(body_json_depth(depths[_i].text,
-			  strlen(depths[_i].text)) == depths[_i].depth,
+	                  strlen(depths[_i].text)) == depths[_i].depth,
 	    "%s: %d, want %d", depths[_i].text,
 	    body_json_depth(depths[_i].text, strlen(depths[_i].text)),
 	    depths[_i].depth);
@@ -216,8 +217,8 @@ START_TEST(test_json_depth_ignores_bracket_strings_when_parsing)
 	json_t *j = NULL;
 
 	/* Twenty brackets in a string are not nesting. */
-	ck_assert_int_eq(parse("{\"a\":\"[[[[[[[[[[[[[[[[[[[[\"}", ANYLEN, 2,
-			     &j), PA_OK);
+	ck_assert_int_eq(
+	    parse("{\"a\":\"[[[[[[[[[[[[[[[[[[[[\"}", ANYLEN, 2, &j), PA_OK);
 	json_decref(j);
 }
 END_TEST
@@ -275,11 +276,12 @@ static const struct jv_field spec[] = {
 static const struct {
 	const char *json;
 	enum pa_err want;
-	const char *field;	/* NULL: no field named */
+	const char *field; /* NULL: no field named */
 } checks[] = {
 	{ "{\"name\":\"a\"}", PA_OK, NULL },
 	{ "{\"name\":\"a\",\"note\":\"n\",\"age\":3,\"active\":false,"
-	  "\"tags\":[1,2,3],\"meta\":{},\"any\":[1]}", PA_OK, NULL },
+	  "\"tags\":[1,2,3],\"meta\":{},\"any\":[1]}",
+	    PA_OK, NULL },
 	/* Unknown members: 400, named nowhere, even before a missing one. */
 	{ "{\"name\":\"a\",\"extra\":1}", PA_BAD_INPUT, NULL },
 	{ "{\"zzz\":1}", PA_BAD_INPUT, NULL },
@@ -314,10 +316,12 @@ static const struct {
 	{ "{\"name\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}",
 	    PA_INVALID, "name" },
 	{ "{\"name\":\"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
-	  "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\"}", PA_OK, NULL },
+	  "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\"}",
+	    PA_OK, NULL },
 	{ "{\"note\":\"" /* no maximum: long is fine */
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
-	  "\"name\":\"a\"}", PA_OK, NULL },
+	  "\"name\":\"a\"}",
+	    PA_OK, NULL },
 	/* Not empty, not only blanks. */
 	{ "{\"name\":\"\"}", PA_INVALID, "name" },
 	{ "{\"name\":\" \"}", PA_INVALID, "name" },

@@ -39,10 +39,10 @@ name_ok(const char *name, int *version)
 			return 0;
 	for (i = 5; i < len - 4; i++)
 		if (!((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+		        (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
 			return 0;
 	*version = (name[0] - '0') * 1000 + (name[1] - '0') * 100 +
-	    (name[2] - '0') * 10 + (name[3] - '0');
+	           (name[2] - '0') * 10 + (name[3] - '0');
 	return 1;
 }
 
@@ -83,7 +83,7 @@ START_TEST(test_migrations_versions_strictly_increase)
 
 	for (i = 1; i < db_migrations_count; i++)
 		ck_assert_msg(db_migrations[i].version >
-			db_migrations[i - 1].version,
+		                  db_migrations[i - 1].version,
 		    "%s after %s", db_migrations[i].name,
 		    db_migrations[i - 1].name);
 	ck_assert_int_ge(db_migrations[0].version, 1);
@@ -112,7 +112,7 @@ START_TEST(test_migration_checksum_is_sha256_of_file)
 	ck_assert_uint_eq(strlen(m->sha256), 64);
 	for (i = 0; i < 64; i++)
 		ck_assert_msg((m->sha256[i] >= '0' && m->sha256[i] <= '9') ||
-			(m->sha256[i] >= 'a' && m->sha256[i] <= 'f'),
+		                  (m->sha256[i] >= 'a' && m->sha256[i] <= 'f'),
 		    "%s: sha256 is not lower-case hex", m->name);
 	snprintf(path, sizeof(path), "%s/migrations/%s", source_dir(), m->name);
 	text = slurp(path, &len);

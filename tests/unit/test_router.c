@@ -23,11 +23,14 @@ static const struct route tab[] = {
 	{ .method = "POST", .pattern = "/api/v1/cases", .fn = h_dummy },
 	{ .method = "GET", .pattern = "/api/v1/cases/{id}", .fn = h_dummy },
 	{ .method = "PATCH", .pattern = "/api/v1/cases/{id}", .fn = h_dummy },
-	{ .method = "DELETE", .pattern = "/api/v1/cases/{id}/consents/{cid}",
+	{ .method = "DELETE",
+	    .pattern = "/api/v1/cases/{id}/consents/{cid}",
 	    .fn = h_dummy },
-	{ .method = "POST", .pattern = "/api/v1/cases/{id}/notes",
+	{ .method = "POST",
+	    .pattern = "/api/v1/cases/{id}/notes",
 	    .fn = h_dummy },
-	{ .method = "PUT", .pattern = "/api/v1/cases/{id}/justice",
+	{ .method = "PUT",
+	    .pattern = "/api/v1/cases/{id}/justice",
 	    .fn = h_dummy },
 	{ .method = "POST", .pattern = "/api/v1/cases/search", .fn = h_dummy },
 	{ .method = "GET", .pattern = "/healthz", .fn = h_dummy },
@@ -38,10 +41,10 @@ static const struct {
 	const char *method;
 	const char *path;
 	enum router_match want;
-	int route;		/* index in tab when found */
+	int route; /* index in tab when found */
 	int nparams;
 	const char *p0, *p1;
-	const char *allow;	/* for ROUTER_NO_METHOD */
+	const char *allow; /* for ROUTER_NO_METHOD */
 } cases[] = {
 	{ "GET", "/api/v1/cases", ROUTER_FOUND, 0, 0, NULL, NULL, NULL },
 	{ "POST", "/api/v1/cases", ROUTER_FOUND, 1, 0, NULL, NULL, NULL },
@@ -61,8 +64,8 @@ static const struct {
 	    "k2", NULL },
 	{ "GET", "/api/v1/cases/c1/consents/k2", ROUTER_NO_METHOD, -1, 0, NULL,
 	    NULL, "DELETE" },
-	{ "HEAD", "/api/v1/cases/c1/notes", ROUTER_NO_METHOD, -1, 0, NULL,
-	    NULL, "POST" },
+	{ "HEAD", "/api/v1/cases/c1/notes", ROUTER_NO_METHOD, -1, 0, NULL, NULL,
+	    "POST" },
 	{ "PUT", "/api/v1/cases/c1/justice", ROUTER_FOUND, 6, 1, "c1", NULL,
 	    NULL },
 	/* A literal segment after a parameter route of another method. */
@@ -131,7 +134,7 @@ static const struct {
 
 START_TEST(test_router_match_table)
 {
-	const struct route *out = &tab[0];	/* must be reset */
+	const struct route *out = &tab[0]; /* must be reset */
 	const char *params[ROUTER_MAX_PARAMS] = { NULL };
 	char buf[512], allow[64];
 	enum router_match m;
@@ -176,22 +179,22 @@ START_TEST(test_router_rejects_over_long_path)
 	path[0] = '/';
 	memset(path + 1, 'a', ROUTER_MAX_PATH - 1);
 	path[ROUTER_MAX_PATH] = '\0';
-	ck_assert_int_eq(router_match(tab, NTAB, "GET", path, &out, params,
-			     &np, buf, sizeof(buf), allow, sizeof(allow)),
+	ck_assert_int_eq(router_match(tab, NTAB, "GET", path, &out, params, &np,
+	                     buf, sizeof(buf), allow, sizeof(allow)),
 	    ROUTER_NO_PATH);
 	/* One byte more. */
 	path[ROUTER_MAX_PATH] = 'a';
 	path[ROUTER_MAX_PATH + 1] = '\0';
-	ck_assert_int_eq(router_match(tab, NTAB, "GET", path, &out, params,
-			     &np, buf, sizeof(buf), allow, sizeof(allow)),
+	ck_assert_int_eq(router_match(tab, NTAB, "GET", path, &out, params, &np,
+	                     buf, sizeof(buf), allow, sizeof(allow)),
 	    ROUTER_BAD_PATH);
 	/* A long parameter under a known pattern. */
 	memcpy(path, "/api/v1/cases/", 14);
-	ck_assert_int_eq(router_match(tab, NTAB, "GET", path, &out, params,
-			     &np, buf, sizeof(buf), allow, sizeof(allow)),
+	ck_assert_int_eq(router_match(tab, NTAB, "GET", path, &out, params, &np,
+	                     buf, sizeof(buf), allow, sizeof(allow)),
 	    ROUTER_BAD_PATH);
-	ck_assert_int_eq(router_match(tab, NTAB, "GET", NULL, &out, params,
-			     &np, buf, sizeof(buf), allow, sizeof(allow)),
+	ck_assert_int_eq(router_match(tab, NTAB, "GET", NULL, &out, params, &np,
+	                     buf, sizeof(buf), allow, sizeof(allow)),
 	    ROUTER_BAD_PATH);
 	free(path);
 }
@@ -206,17 +209,18 @@ START_TEST(test_router_parameters_that_overflow_buffer_are_bad_path)
 
 	/* Seven bytes and the NUL fit; eight do not. */
 	ck_assert_int_eq(router_match(tab, NTAB, "GET", "/api/v1/cases/1234567",
-			     &out, params, &np, buf, sizeof(buf), allow,
-			     sizeof(allow)), ROUTER_FOUND);
+	                     &out, params, &np, buf, sizeof(buf), allow,
+	                     sizeof(allow)),
+	    ROUTER_FOUND);
 	ck_assert_str_eq(params[0], "1234567");
 	ck_assert_int_eq(router_match(tab, NTAB, "GET",
-			     "/api/v1/cases/12345678", &out, params, &np, buf,
-			     sizeof(buf), allow, sizeof(allow)),
+	                     "/api/v1/cases/12345678", &out, params, &np, buf,
+	                     sizeof(buf), allow, sizeof(allow)),
 	    ROUTER_BAD_PATH);
 	/* The second parameter has no room left. */
 	ck_assert_int_eq(router_match(tab, NTAB, "DELETE",
-			     "/api/v1/cases/123456/consents/x", &out, params,
-			     &np, buf, sizeof(buf), allow, sizeof(allow)),
+	                     "/api/v1/cases/123456/consents/x", &out, params,
+	                     &np, buf, sizeof(buf), allow, sizeof(allow)),
 	    ROUTER_BAD_PATH);
 }
 END_TEST
@@ -224,9 +228,12 @@ END_TEST
 START_TEST(test_router_pattern_with_too_many_params_never_matches)
 {
 	static const struct route five[] = {
-		{ .method = "GET", .pattern = "/{a}/{b}/{c}/{d}/{e}",
+		{ .method = "GET",
+		    .pattern = "/{a}/{b}/{c}/{d}/{e}",
 		    .fn = h_dummy },
-		{ .method = "GET", .pattern = "/{a}/{b}/{c}/{d}", .fn = h_dummy },
+		{ .method = "GET",
+		    .pattern = "/{a}/{b}/{c}/{d}",
+		    .fn = h_dummy },
 	};
 	const struct route *out;
 	const char *params[ROUTER_MAX_PARAMS];
@@ -234,10 +241,11 @@ START_TEST(test_router_pattern_with_too_many_params_never_matches)
 	int np;
 
 	ck_assert_int_eq(router_match(five, 2, "GET", "/1/2/3/4/5", &out,
-			     params, &np, buf, sizeof(buf), allow,
-			     sizeof(allow)), ROUTER_NO_PATH);
+	                     params, &np, buf, sizeof(buf), allow,
+	                     sizeof(allow)),
+	    ROUTER_NO_PATH);
 	ck_assert_int_eq(router_match(five, 2, "GET", "/1/2/3/4", &out, params,
-			     &np, buf, sizeof(buf), allow, sizeof(allow)),
+	                     &np, buf, sizeof(buf), allow, sizeof(allow)),
 	    ROUTER_FOUND);
 	ck_assert_int_eq(np, 4);
 	ck_assert_str_eq(params[0], "1");
@@ -253,31 +261,36 @@ START_TEST(test_router_app_table_health_routes)
 	int np;
 
 	ck_assert_int_eq(router_match(http_routes, http_nroutes, "GET",
-			     "/healthz", &out, params, &np, buf, sizeof(buf),
-			     allow, sizeof(allow)), ROUTER_FOUND);
+	                     "/healthz", &out, params, &np, buf, sizeof(buf),
+	                     allow, sizeof(allow)),
+	    ROUTER_FOUND);
 	ck_assert_str_eq(out->pattern, "/healthz");
 	ck_assert_int_eq(router_match(http_routes, http_nroutes, "HEAD",
-			     "/readyz", &out, params, &np, buf, sizeof(buf),
-			     allow, sizeof(allow)), ROUTER_FOUND);
+	                     "/readyz", &out, params, &np, buf, sizeof(buf),
+	                     allow, sizeof(allow)),
+	    ROUTER_FOUND);
 	ck_assert_str_eq(out->pattern, "/readyz");
 	ck_assert_str_eq(out->method, "GET");
 	ck_assert_int_eq(router_match(http_routes, http_nroutes, "GET",
-			     "/metrics", &out, params, &np, buf, sizeof(buf),
-			     allow, sizeof(allow)), ROUTER_FOUND);
+	                     "/metrics", &out, params, &np, buf, sizeof(buf),
+	                     allow, sizeof(allow)),
+	    ROUTER_FOUND);
 	ck_assert_int_eq(router_match(http_routes, http_nroutes, "POST",
-			     "/healthz", &out, params, &np, buf, sizeof(buf),
-			     allow, sizeof(allow)), ROUTER_NO_METHOD);
+	                     "/healthz", &out, params, &np, buf, sizeof(buf),
+	                     allow, sizeof(allow)),
+	    ROUTER_NO_METHOD);
 	ck_assert_str_eq(allow, "GET, HEAD");
 	ck_assert_int_eq(router_match(http_routes, http_nroutes, "GET",
-			     "/api/v1/nothing", &out, params, &np, buf,
-			     sizeof(buf), allow, sizeof(allow)),
+	                     "/api/v1/nothing", &out, params, &np, buf,
+	                     sizeof(buf), allow, sizeof(allow)),
 	    ROUTER_NO_PATH);
 	ck_assert_int_eq(router_match(http_routes, http_nroutes, "GET", "/",
-			     &out, params, &np, buf, sizeof(buf), allow,
-			     sizeof(allow)), ROUTER_NO_PATH);
+	                     &out, params, &np, buf, sizeof(buf), allow,
+	                     sizeof(allow)),
+	    ROUTER_NO_PATH);
 	ck_assert_int_eq(router_match(http_routes, http_nroutes, "GET",
-			     "/index.html", &out, params, &np, buf,
-			     sizeof(buf), allow, sizeof(allow)),
+	                     "/index.html", &out, params, &np, buf, sizeof(buf),
+	                     allow, sizeof(allow)),
 	    ROUTER_NO_PATH);
 }
 END_TEST
@@ -315,8 +328,9 @@ START_TEST(test_router_every_app_route_is_reachable)
 	ck_assert_msg(rt->fn != NULL, "%s: no handler", rt->pattern);
 	concrete(rt->pattern, path, sizeof(path));
 	ck_assert_int_eq(router_match(http_routes, http_nroutes, rt->method,
-			     path, &out, params, &np, buf, sizeof(buf), allow,
-			     sizeof(allow)), ROUTER_FOUND);
+	                     path, &out, params, &np, buf, sizeof(buf), allow,
+	                     sizeof(allow)),
+	    ROUTER_FOUND);
 	ck_assert_msg(out == rt, "%s %s is shadowed by %s %s", rt->method,
 	    rt->pattern, out->method, out->pattern);
 }
@@ -334,7 +348,7 @@ START_TEST(test_router_every_app_body_route_lists_its_members)
 		    "%s %s takes a body without a member list", rt->method,
 		    rt->pattern);
 		ck_assert_msg(strcmp(rt->method, "GET") != 0 &&
-			strcmp(rt->method, "HEAD") != 0,
+		                  strcmp(rt->method, "HEAD") != 0,
 		    "%s %s: a body on a safe method", rt->method, rt->pattern);
 	}
 }
@@ -342,9 +356,8 @@ END_TEST
 
 static const char *const known[] = { "GET", "HEAD", "POST", "PUT", "PATCH",
 	"DELETE" };
-static const char *const unknown[] = { "TRACE", "CONNECT", "OPTIONS",
-	"BREW", "get", "Get", "", "GETX", "GE", "PROPFIND", "DELETE ",
-	" GET" };
+static const char *const unknown[] = { "TRACE", "CONNECT", "OPTIONS", "BREW",
+	"get", "Get", "", "GETX", "GE", "PROPFIND", "DELETE ", " GET" };
 
 START_TEST(test_router_knows_six_methods)
 {
@@ -358,11 +371,12 @@ START_TEST(test_router_does_not_know_other_methods)
 }
 END_TEST
 
+/* clang-format off */
 static const struct {
 	const char *in;
-	size_t len;		/* 0: strlen(in) */
+	size_t len; /* 0: strlen(in) */
 	size_t outlen;
-	const char *want;	/* NULL: refused */
+	const char *want; /* NULL: refused */
 } segs[] = {
 	{ "abc", 0, 64, "abc" },
 	{ "", 0, 64, "" },
@@ -370,12 +384,12 @@ static const struct {
 	{ "%41%42", 0, 64, "AB" },
 	{ "%c3%a9", 0, 64, "\xc3\xa9" },
 	{ "%C3%A9", 0, 64, "\xc3\xa9" },
-	{ "a+b", 0, 64, "a+b" },	/* no form decoding in paths */
-	{ "%252F", 0, 64, "%2F" },	/* decoded once only */
-	{ "%2e%2E", 0, 64, ".." },	/* the caller refuses dot segments */
-	{ "abc%2F", 3, 64, "abc" },	/* len is honoured */
-	{ "abc", 0, 4, "abc" },		/* exactly fits */
-	{ "abc", 0, 3, NULL },		/* no room for the NUL */
+	{ "a+b", 0, 64, "a+b" },    /* no form decoding in paths */
+	{ "%252F", 0, 64, "%2F" },  /* decoded once only */
+	{ "%2e%2E", 0, 64, ".." },  /* the caller refuses dot segments */
+	{ "abc%2F", 3, 64, "abc" }, /* len is honoured */
+	{ "abc", 0, 4, "abc" },     /* exactly fits */
+	{ "abc", 0, 3, NULL },      /* no room for the NUL */
 	{ "%41", 0, 1, NULL },
 	{ "%2F", 0, 64, NULL },
 	{ "%2f", 0, 64, NULL },
@@ -394,8 +408,9 @@ static const struct {
 	{ "%%41", 0, 64, NULL },
 	{ "%41%2", 0, 64, NULL },
 	{ "%4142", 3, 64, "A" },
-	{ "%41", 2, 64, NULL },		/* the escape runs past len */
+	{ "%41", 2, 64, NULL }, /* the escape runs past len */
 };
+/* clang-format on */
 
 START_TEST(test_router_segment_decode_table)
 {

@@ -136,8 +136,8 @@ slurp(int fd, char *buf, size_t len)
 
 static const struct {
 	const char *path;
-	const char *content;	/* NULL: refused */
-	const char *ctype;	/* prefix of the media type */
+	const char *content; /* NULL: refused */
+	const char *ctype;   /* prefix of the media type */
 } opens[] = {
 	{ "/", "<!doctype html><p>index</p>\n", "text/html" },
 	{ "/index.html", "<!doctype html><p>index</p>\n", "text/html" },
@@ -210,8 +210,8 @@ START_TEST(test_static_open_table)
 	ck_assert(S_ISREG(st.st_mode));
 	ck_assert_int_eq(st.st_size, (off_t)strlen(opens[_i].content));
 	ck_assert_ptr_nonnull(ctype);
-	ck_assert_msg(strncmp(ctype, opens[_i].ctype,
-			  strlen(opens[_i].ctype)) == 0,
+	ck_assert_msg(
+	    strncmp(ctype, opens[_i].ctype, strlen(opens[_i].ctype)) == 0,
 	    "%s: %s", opens[_i].path, ctype);
 	slurp(fd, buf, sizeof(buf));
 	ck_assert_str_eq(buf, opens[_i].content);
@@ -251,7 +251,7 @@ START_TEST(test_static_open_leaks_no_descriptor)
 		if (static_open(rootfd, opens[i].path, &fd, &st, &ctype) == 0)
 			close(fd);
 	probe = open("/dev/null", O_RDONLY);
-	ck_assert_int_eq(probe, before);	/* the lowest free slot again */
+	ck_assert_int_eq(probe, before); /* the lowest free slot again */
 	close(probe);
 }
 END_TEST
@@ -302,9 +302,10 @@ START_TEST(test_static_etag_changes_when_file_changes)
 	ck_assert_int_eq(fstat(fd, &st), 0);
 	static_etag(&st, e1, sizeof(e1));
 	ck_assert_msg(e1[0] == '"' && e1[strlen(e1) - 1] == '"' &&
-		strlen(e1) > 2, "not a strong ETag: %s", e1);
+	                  strlen(e1) > 2,
+	    "not a strong ETag: %s", e1);
 	static_etag(&st, e2, sizeof(e2));
-	ck_assert_str_eq(e1, e2);	/* the same file, the same tag */
+	ck_assert_str_eq(e1, e2); /* the same file, the same tag */
 
 	/* Same size, same time, other content: a new mtime at least. */
 	ck_assert_int_eq(pwrite(fd, "two\n", 4, 0), 4);
@@ -342,8 +343,7 @@ START_TEST(test_static_etag_differs_between_files)
 	int fa, fb;
 
 	ck_assert_int_eq(static_open(rootfd, "/app.js", &fa, &a, &ctype), 0);
-	ck_assert_int_eq(static_open(rootfd, "/style.css", &fb, &b, &ctype),
-	    0);
+	ck_assert_int_eq(static_open(rootfd, "/style.css", &fb, &b, &ctype), 0);
 	static_etag(&a, ea, sizeof(ea));
 	static_etag(&b, eb, sizeof(eb));
 	ck_assert_str_ne(ea, eb);
