@@ -322,10 +322,28 @@ cmd_seed(struct config *c, int argc, char **argv)
 	struct sec_master *master;
 	int rc;
 
-	if (argc != 1 || strcmp(argv[0], "--demo") != 0)
-		return fail("usage: passerelle seed --demo");
+	long n = 0;
+	char *end;
+
+	if (argc == 2 && strcmp(argv[0], "--synthetic") == 0) {
+		n = strtol(argv[1], &end, 10);
+		if (*end != '\0' || n < 1 || n > 10000000)
+			return fail("seed --synthetic: N from 1 to 10000000");
+	} else if (argc != 1 || strcmp(argv[0], "--demo") != 0)
+		return fail("usage: passerelle seed --demo | --synthetic N");
 	if (boot(c, &master, 2, 1))
 		return 1;
+	if (n > 0) {
+		struct db *db;
+
+		rc = -1;
+		if (db_acquire(&db) == PA_OK) {
+			rc = cases_seed_synthetic(db, n, stdout);
+			db_release(db);
+		}
+		unboot(master);
+		return rc == 0 ? 0 : fail("seed: failed");
+	}
 	rc = auth_seed_demo(stdout);
 	unboot(master);
 	return rc == 0 ? 0 : fail("seed: failed");
@@ -402,9 +420,11 @@ static const struct cmd cmds[] = {
 	    "Rewraps every case's data key under the key in FILE, in one "
 	    "transaction\n(servers keep serving; writes of new keys wait). "
 	    "Then restart every\nserver with FILE as PASSERELLE_KEY_FILE." },
-	{ "seed", cmd_seed, "passerelle seed --demo",
-	    "Creates fictional organisations of every kind and one account "
-	    "per role,\nand prints them with their password. Idempotent." },
+	{ "seed", cmd_seed, "passerelle seed --demo | --synthetic N",
+	    "--demo creates fictional organisations of every kind and one "
+	    "account per\nrole, and prints them with their password "
+	    "(idempotent). --synthetic N\nadds N fictional cases, encrypted "
+	    "like real ones, for benchmarks." },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -190,6 +190,7 @@ cases_init(void)
 {
 	db_stmts_add(stmts, sizeof(stmts) / sizeof(stmts[0]));
 	workflow_init();
+	cases_synthetic_init();
 }
 
 /* ---------------------------------------------------------------- helpers */

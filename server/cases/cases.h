@@ -103,6 +103,10 @@ enum pa_err cases_justice_set(struct db *db, const struct actor *who,
     const char *case_id, json_t *body, json_t **out, struct cases_err *err);
 enum pa_err cases_inbox(struct db *db, const struct actor *who, json_t **out);
 
+/* passerelle seed --synthetic N (after seed --demo); 0 or -1. */
+#include <stdio.h>
+int cases_seed_synthetic(struct db *db, long n, FILE *out);
+
 /* passerelle rotate-master-key: rewraps every data key in one transaction. */
 struct sec_master;
 int cases_rotate_master_key(struct db *db, const struct sec_master *from,

@@ -49,6 +49,10 @@ enum pa_err cases_render(struct db *db, const struct actor *who,
     struct db_res *row, json_t **out);
 int cases_stage_index(const struct sop *s, const char *stage);
 
+/* synthetic.c: passerelle seed --synthetic N. */
+void cases_synthetic_init(void);
+void cases_today(char out[11]);
+
 /* Consent scopes in force on a case (from its row; arr owns the texts). */
 struct consents {
 	json_t *arr;

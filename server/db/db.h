@@ -65,6 +65,14 @@ void db_release(struct db *db);
 enum pa_err db_exec(struct db *db, const char *name, const struct db_arg *args,
     int nargs, struct db_res **out);
 
+/*
+ * COPY ... FROM STDIN for bulk loads (seeding). sql is a constant of the
+ * caller's, never request text; rows go in COPY's text format.
+ */
+enum pa_err db_copy_begin(struct db *db, const char *sql);
+enum pa_err db_copy_put(struct db *db, const char *buf, size_t len);
+enum pa_err db_copy_end(struct db *db);
+
 /* BEGIN; and COMMIT when rc is PA_OK, else ROLLBACK. Returns rc or PA_DB. */
 enum pa_err db_tx_begin(struct db *db);
 enum pa_err db_tx_end(struct db *db, enum pa_err rc);

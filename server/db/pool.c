@@ -378,6 +378,42 @@ db_exec(struct db *d, const char *name, const struct db_arg *args, int nargs,
 	return PA_OK;
 }
 
+enum pa_err
+db_copy_begin(struct db *d, const char *sql)
+{
+	PGresult *r = exec_plain(d->conn, sql);
+	enum pa_err rc = PA_OK;
+
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		rc = map_error(d, "copy", r);
+	PQclear(r);
+	return rc;
+}
+
+enum pa_err
+db_copy_put(struct db *d, const char *buf, size_t len)
+{
+	if (len > 0x7fffffff || PQputCopyData(d->conn, buf, (int)len) != 1)
+		return PA_DB;
+	return PA_OK;
+}
+
+enum pa_err
+db_copy_end(struct db *d)
+{
+	PGresult *r;
+	enum pa_err rc = PA_OK;
+
+	if (PQputCopyEnd(d->conn, NULL) != 1)
+		return PA_DB;
+	while ((r = PQgetResult(d->conn)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = map_error(d, "copy", r);
+		PQclear(r);
+	}
+	return rc;
+}
+
 static enum pa_err
 exec_tx(struct db *d, const char *sql)
 {
