@@ -90,6 +90,8 @@ static const struct cfg_row cfg_rows[] = {
 	{ "throttle_window", "PASSERELLE_THROTTLE_WINDOW", CFG_INT,
 	    OFF(throttle_window), "900", 10, 86400,
 	    "seconds over which failed logins are counted" },
+	{ "stats_k", "PASSERELLE_STATS_K", CFG_INT, OFF(stats_k), "5", 3, 100,
+	    "statistics: counts from 1 to k-1 are suppressed" },
 };
 
 #define NROWS (sizeof(cfg_rows) / sizeof(cfg_rows[0]))

@@ -38,6 +38,7 @@ struct config {
 	long throttle_account;
 	long throttle_address;
 	long throttle_window;	/* seconds */
+	long stats_k;		/* smallest published count */
 };
 
 /*

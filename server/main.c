@@ -17,6 +17,7 @@
 #include "http/http.h"
 #include "log.h"
 #include "sop/cli.h"
+#include "stats/stats.h"
 #include "sop/sop.h"
 
 #ifndef PASSERELLE_VERSION
@@ -85,6 +86,7 @@ boot(struct config *c, struct sec_master **master, long pool, int check_key)
 	as.throttle_window = c->throttle_window;
 	auth_init(&as);
 	cases_init();
+	stats_init();
 	/* The SOP is checked before anything is served; problems on stderr. */
 	if (loaded_sop == NULL) {
 		if (sop_load_file(c->sop, &loaded_sop, stderr) != PA_OK) {

@@ -57,6 +57,8 @@ static const struct {
 	[ACT_AUDIT_ALL] = { R_AUDITOR, K_ADMIN | K_COMMITTEE },
 	[ACT_SOP_READ] = { R_ANY, K_ANY },
 	[ACT_VICTIM_DATA] = { R_CASEWORKER | R_SUPERVISOR, K_FIELD },
+	/* Analysts of the committee (the country); supervisors (their own). */
+	[ACT_STATS] = { R_ANALYST | R_SUPERVISOR, K_COMMITTEE | K_FIELD },
 };
 
 static int

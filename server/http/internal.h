@@ -228,6 +228,11 @@ enum pa_err h_note_add(struct req *r);
 enum pa_err h_service_add(struct req *r);
 enum pa_err h_justice_set(struct req *r);
 enum pa_err h_inbox(struct req *r);
+enum pa_err h_stats(struct req *r);
+enum pa_err h_indicators(struct req *r);
+enum pa_err h_export_csv(struct req *r);
+enum pa_err h_export_json(struct req *r);
+enum pa_err h_export_xlsx(struct req *r);
 struct cases_err;
 /* Turns a module's error detail into the request's error. */
 enum pa_err case_fail(struct req *r, enum pa_err rc,

@@ -118,6 +118,15 @@ const struct route http_routes[] = {
 	    AUTH | BODY, h_complete_body, ACT_VICTIM_DATA },
 	{ "GET", "/api/v1/inbox", h_inbox, AUTH, NULL, ACT_VICTIM_DATA },
 
+	{ "GET", "/api/v1/stats", h_stats, AUTH, NULL, ACT_STATS },
+	{ "GET", "/api/v1/indicators", h_indicators, AUTH, NULL, ACT_STATS },
+	{ "GET", "/api/v1/exports/stats.csv", h_export_csv, AUTH, NULL,
+	    ACT_STATS },
+	{ "GET", "/api/v1/exports/stats.json", h_export_json, AUTH, NULL,
+	    ACT_STATS },
+	{ "GET", "/api/v1/exports/stats.xlsx", h_export_xlsx, AUTH, NULL,
+	    ACT_STATS },
+
 	{ "GET", "/api/v1/audit", h_audit_list, AUTH, NULL, ACT_AUDIT_READ },
 	{ "GET", "/api/v1/audit/verify", h_audit_verify, AUTH, NULL,
 	    ACT_AUDIT_READ },

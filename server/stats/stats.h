@@ -1,0 +1,71 @@
+/*
+ * stats: anonymised aggregates for the National Committee. Reads clear
+ * categories only and never calls crypto/: what it cannot decrypt it cannot
+ * leak. Every published count from 1 to k-1 is suppressed, and enough other
+ * cells that no suppressed count can be recovered from the published cells
+ * and margins by subtraction. Periods are whole calendar months, so that two
+ * queries a day apart cannot be subtracted to single out one victim.
+ */
+#ifndef PA_STATS_H
+#define PA_STATS_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "../auth/auth.h"
+#include "../err.h"
+
+struct db;
+
+#define STATS_MAX_DIMS 3
+
+struct stats_query {
+	char from[11];		/* widened to the first day of its month */
+	char to[11];		/* widened to the last day of its month */
+	int widened;
+	const char *dims[STATS_MAX_DIMS];
+	size_t ndims;
+	int k;
+	const char *organisation_id;	/* NULL: the whole country */
+};
+
+void stats_init(void);
+
+/* Checks and widens a period and a "by" list; PA_INVALID naming *field. */
+enum pa_err stats_query_parse(struct stats_query *q, const char *from,
+    const char *to, const char *by, const char **field);
+/* 1 when dim is a dimension statistics may group by. */
+int stats_dim_valid(const char *dim);
+/* 1 when a dimension counts a case once per value (several per case). */
+int stats_dim_multi(const char *dim);
+
+/* {"k","period","dimensions","multi_valued","cells","totals"}. */
+enum pa_err stats_run(struct db *db, const struct stats_query *q,
+    json_t **out);
+
+/* Suppression on a computed table (exposed for tests): see stats.c. */
+struct stats_cell {
+	const char *vals[STATS_MAX_DIMS];	/* NULL: a margin over it */
+	long count;
+	int suppressed;
+};
+void stats_suppress(struct stats_cell *cells, size_t n, size_t ndims, int k);
+
+/* Operational indicators with their definitions (both languages). */
+enum pa_err stats_indicators(struct db *db, const struct stats_query *q,
+    json_t **out);
+
+/* Records an export in the audit trail (its own transaction). */
+enum pa_err stats_audit_export(struct db *db, const struct actor *who,
+    const struct stats_query *q, const char *format);
+
+/* CSV text of a stats answer: header in the language, cells neutralised. */
+char *stats_csv(json_t *stats, int en, size_t *len);
+/* Prefixes a cell starting with = + - @ or a tab with a quote (for CSV and
+ * spreadsheets); writes into out (outlen) RFC 4180-quoted when needed. */
+void stats_csv_cell(const char *in, char *out, size_t outlen);
+/* Writes an XLSX workbook of a stats answer to an open file (fd); 0/-1. */
+int stats_xlsx(json_t *stats, int en, const char *path);
+
+#endif
