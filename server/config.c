@@ -92,6 +92,9 @@ static const struct cfg_row cfg_rows[] = {
 	    "seconds over which failed logins are counted" },
 	{ "stats_k", "PASSERELLE_STATS_K", CFG_INT, OFF(stats_k), "5", 3, 100,
 	    "statistics: counts from 1 to k-1 are suppressed" },
+	{ "htcds_k", "PASSERELLE_HTCDS_K", CFG_INT, OFF(htcds_k), "11", 3, 1000,
+	    "HTCDS export: rows shared by fewer cases are generalised or "
+	    "dropped" },
 };
 
 #define NROWS (sizeof(cfg_rows) / sizeof(cfg_rows[0]))

@@ -39,6 +39,7 @@ struct config {
 	long throttle_address;
 	long throttle_window;	/* seconds */
 	long stats_k;		/* smallest published count */
+	long htcds_k;		/* k-anonymity of the HTCDS export */
 };
 
 /*

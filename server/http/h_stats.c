@@ -162,3 +162,83 @@ h_export_xlsx(struct req *r)
 {
 	return export(r, "xlsx");
 }
+
+static ssize_t
+htcds_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	size_t n;
+
+	(void)pos;
+	if (max < 512)
+		return 0;	/* asked again with more room */
+	n = stats_htcds_next(cls, buf, max);
+	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void
+htcds_free(void *cls)
+{
+	stats_htcds_free(cls);
+}
+
+/*
+ * One k-anonymous row per case, for sharing abroad (analysts of the
+ * committee). ?k= may raise k above PASSERELLE_HTCDS_K, never lower it.
+ */
+enum pa_err
+h_export_htcds(struct req *r)
+{
+	struct stats_query q;
+	struct htcds *h = NULL;
+	struct db *db;
+	char kb[16], cd[128], num[24], *end;
+	const char *kv = req_query(r, "k", kb, sizeof(kb));
+	long k = http_config()->htcds_k, rows, gen, dropped;
+	enum pa_err rc;
+
+	if (strcmp(r->who.org_kind, "committee") != 0)
+		return PA_FORBIDDEN;
+	if (kv != NULL) {
+		long want = strtol(kv, &end, 10);
+
+		if (end == kv || *end != '\0' || want < k || want > 1000)
+			return req_fail(r, PA_INVALID, "k",
+			    "k ne peut pas descendre sous le minimum",
+			    "k cannot go below the minimum");
+		k = want;
+	}
+	if ((rc = query(r, &q)) != PA_OK)
+		return rc;
+	q.k = (int)k;
+	if ((rc = req_db(r, &db)) != PA_OK)
+		return rc;
+	if ((rc = stats_htcds_prepare(db, &q, (int)k, r->en, &h)) != PA_OK)
+		return rc;
+	if ((rc = stats_audit_export(db, &r->who, &q, "htcds.csv")) != PA_OK) {
+		stats_htcds_free(h);
+		return rc;
+	}
+	stats_htcds_counts(h, &rows, &gen, &dropped);
+	r->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+	    htcds_read, h, htcds_free);
+	if (r->resp == NULL) {
+		stats_htcds_free(h);
+		return PA_INTERNAL;
+	}
+	snprintf(cd, sizeof(cd), "attachment; filename=\"htcds-%s-%s.csv\"",
+	    q.from, q.to);
+	MHD_add_response_header(r->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/csv; charset=utf-8");
+	MHD_add_response_header(r->resp, "Content-Disposition", cd);
+	snprintf(num, sizeof(num), "%ld", rows);
+	MHD_add_response_header(r->resp, "X-Passerelle-Rows", num);
+	snprintf(num, sizeof(num), "%ld", gen);
+	MHD_add_response_header(r->resp, "X-Passerelle-Generalised", num);
+	snprintf(num, sizeof(num), "%ld", dropped);
+	MHD_add_response_header(r->resp, "X-Passerelle-Dropped", num);
+	snprintf(num, sizeof(num), "%ld", k);
+	MHD_add_response_header(r->resp, "X-Passerelle-K", num);
+	MHD_add_response_header(r->resp, "X-Passerelle-Period-From", q.from);
+	MHD_add_response_header(r->resp, "X-Passerelle-Period-To", q.to);
+	return PA_OK;
+}

@@ -233,6 +233,7 @@ enum pa_err h_indicators(struct req *r);
 enum pa_err h_export_csv(struct req *r);
 enum pa_err h_export_json(struct req *r);
 enum pa_err h_export_xlsx(struct req *r);
+enum pa_err h_export_htcds(struct req *r);
 struct cases_err;
 /* Turns a module's error detail into the request's error. */
 enum pa_err case_fail(struct req *r, enum pa_err rc,

@@ -126,6 +126,8 @@ const struct route http_routes[] = {
 	    ACT_STATS },
 	{ "GET", "/api/v1/exports/stats.xlsx", h_export_xlsx, AUTH, NULL,
 	    ACT_STATS },
+	{ "GET", "/api/v1/exports/htcds.csv", h_export_htcds, AUTH, NULL,
+	    ACT_STATS },
 
 	{ "GET", "/api/v1/audit", h_audit_list, AUTH, NULL, ACT_AUDIT_READ },
 	{ "GET", "/api/v1/audit/verify", h_audit_verify, AUTH, NULL,

@@ -46,12 +46,14 @@ static const struct db_stmt stmts[] = {
 };
 
 void stats_indicators_init(void);	/* indicators.c */
+void stats_htcds_init(void);		/* htcds.c */
 
 void
 stats_init(void)
 {
 	db_stmts_add(stmts, sizeof(stmts) / sizeof(stmts[0]));
 	stats_indicators_init();
+	stats_htcds_init();
 }
 
 static int

@@ -56,6 +56,19 @@ void stats_suppress(struct stats_cell *cells, size_t n, size_t ndims, int k);
 enum pa_err stats_indicators(struct db *db, const struct stats_query *q,
     json_t **out);
 
+/*
+ * HTCDS export (htcds.c): prepare groups the period's cases by their
+ * quasi-identifiers and makes them k-anonymous; next writes CSV rows into
+ * buf (at least 512 bytes) and returns 0 at the end.
+ */
+struct htcds;
+enum pa_err stats_htcds_prepare(struct db *db, const struct stats_query *q,
+    int k, int en, struct htcds **out);
+void stats_htcds_counts(const struct htcds *h, long *rows,
+    long *generalised, long *dropped);
+size_t stats_htcds_next(struct htcds *h, char *buf, size_t len);
+void stats_htcds_free(struct htcds *h);
+
 /* Records an export in the audit trail (its own transaction). */
 enum pa_err stats_audit_export(struct db *db, const struct actor *who,
     const struct stats_query *q, const char *format);

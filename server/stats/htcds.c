@@ -1,0 +1,253 @@
+/*
+ * The HTCDS export: one row per case in the field names of IOM's Human
+ * Trafficking Case Data Standard, clear categories only, made k-anonymous
+ * before it leaves. Cases are grouped by their quasi-identifiers (sex, age
+ * band, citizenship, region, year, forms of exploitation); a group smaller
+ * than k is generalised (age band widened to minor/adult, region to the
+ * national level) and grouped again; what is still below k is dropped. The
+ * answer counts both. No identifier, no exact date.
+ *
+ * The groups are few and held in memory; the rows (one per case, so up to
+ * a country's whole caseload) are produced by a callback as the client
+ * reads, so memory stays flat and a client that goes away stops the work.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../db/db.h"
+#include "stats.h"
+
+static const struct db_stmt stmts[] = {
+	{ "htcds_groups",
+	    "SELECT coalesce(c.sex, 'unknown'), c.age_band, "
+	    "coalesce(c.nationality, 'unknown'), coalesce(c.region, "
+	    "'unknown'), to_char(coalesce(c.identified_on, (c.opened_at AT "
+	    "TIME ZONE 'UTC')::date), 'YYYY'), "
+	    "array_to_string(ARRAY(SELECT DISTINCT unnest(c.exploitation_types) "
+	    "ORDER BY 1), ';'), count(*) FROM cases c "
+	    "WHERE coalesce(c.identified_on, (c.opened_at AT TIME ZONE 'UTC')"
+	    "::date) BETWEEN $1::date AND $2::date "
+	    "GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6" },
+};
+
+void stats_htcds_init(void);
+void
+stats_htcds_init(void)
+{
+	db_stmts_add(stmts, sizeof(stmts) / sizeof(stmts[0]));
+}
+
+struct group {
+	char sex[16], age[16], nat[16], region[32], year[8], types[256];
+	long n;
+};
+
+struct htcds {
+	struct group *g;
+	size_t ng;
+	size_t cur;		/* group being written */
+	long left;		/* rows of it still to write */
+	int header_done;
+	int en;
+	long generalised, dropped, rows;
+};
+
+static const char *
+gender(const char *sex)
+{
+	return strcmp(sex, "female") == 0 ? "Female" :
+	    strcmp(sex, "male") == 0 ? "Male" : "Unknown";
+}
+
+static const char *
+majority(const char *age)
+{
+	if (strcmp(age, "0-11") == 0 || strcmp(age, "12-17") == 0 ||
+	    strcmp(age, "0-17") == 0)
+		return "Minor";
+	if (strcmp(age, "unknown") == 0)
+		return "Unknown";
+	return "Adult";
+}
+
+static int
+has_type(const char *types, const char *t)
+{
+	const char *p = strstr(types, t);
+	size_t n = strlen(t);
+
+	while (p != NULL) {
+		if ((p == types || p[-1] == ';') && (p[n] == '\0' ||
+		    p[n] == ';'))
+			return 1;
+		p = strstr(p + 1, t);
+	}
+	return 0;
+}
+
+static int
+same_key(const struct group *a, const struct group *b)
+{
+	return strcmp(a->sex, b->sex) == 0 && strcmp(a->age, b->age) == 0 &&
+	    strcmp(a->nat, b->nat) == 0 && strcmp(a->region, b->region) == 0 &&
+	    strcmp(a->year, b->year) == 0 && strcmp(a->types, b->types) == 0;
+}
+
+/* Merges groups with equal keys (after generalisation); returns count. */
+static size_t
+merge(struct group *g, size_t n)
+{
+	size_t i, j, out = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < out; j++)
+			if (same_key(&g[j], &g[i])) {
+				g[j].n += g[i].n;
+				break;
+			}
+		if (j == out)
+			g[out++] = g[i];
+	}
+	return out;
+}
+
+/* k-anonymity: generalise small groups, merge, drop what stays small. */
+static void
+anonymise(struct htcds *h, int k)
+{
+	size_t i, out;
+
+	for (i = 0; i < h->ng; i++)
+		if (h->g[i].n < k) {
+			snprintf(h->g[i].age, sizeof(h->g[i].age), "%s",
+			    strcmp(majority(h->g[i].age), "Minor") == 0 ?
+				"0-17" : strcmp(h->g[i].age, "unknown") == 0 ?
+				"unknown" : "18+");
+			snprintf(h->g[i].region, sizeof(h->g[i].region),
+			    "national");
+			h->generalised += h->g[i].n;
+		}
+	h->ng = merge(h->g, h->ng);
+	for (i = 0, out = 0; i < h->ng; i++) {
+		if (h->g[i].n < k) {
+			h->dropped += h->g[i].n;
+			continue;
+		}
+		h->rows += h->g[i].n;
+		h->g[out++] = h->g[i];
+	}
+	h->ng = out;
+}
+
+enum pa_err
+stats_htcds_prepare(struct db *db, const struct stats_query *q, int k,
+    int en, struct htcds **out)
+{
+	struct db_arg a[2] = { DB_TEXT(q->from), DB_TEXT(q->to) };
+	struct db_res *res = NULL;
+	struct htcds *h;
+	int64_t n;
+	enum pa_err rc;
+	int i, rows;
+
+	*out = NULL;
+	if ((rc = db_exec(db, "htcds_groups", a, 2, &res)) != PA_OK)
+		return rc;
+	rows = db_res_rows(res);
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    (h->g = calloc((size_t)rows + 1, sizeof(*h->g))) == NULL) {
+		free(h);
+		db_res_free(res);
+		return PA_INTERNAL;
+	}
+	for (i = 0; i < rows; i++) {
+		struct group *g = &h->g[i];
+
+		snprintf(g->sex, sizeof(g->sex), "%s", db_res_get(res, i, 0));
+		snprintf(g->age, sizeof(g->age), "%s", db_res_get(res, i, 1));
+		snprintf(g->nat, sizeof(g->nat), "%s", db_res_get(res, i, 2));
+		snprintf(g->region, sizeof(g->region), "%s",
+		    db_res_get(res, i, 3));
+		snprintf(g->year, sizeof(g->year), "%s", db_res_get(res, i, 4));
+		snprintf(g->types, sizeof(g->types), "%s",
+		    db_res_get(res, i, 5));
+		(void)db_res_int64(res, i, 6, &n);
+		g->n = (long)n;
+	}
+	h->ng = (size_t)rows;
+	h->en = en;
+	db_res_free(res);
+	anonymise(h, k);
+	*out = h;
+	return PA_OK;
+}
+
+void
+stats_htcds_counts(const struct htcds *h, long *rows, long *generalised,
+    long *dropped)
+{
+	*rows = h->rows;
+	*generalised = h->generalised;
+	*dropped = h->dropped;
+}
+
+/*
+ * Writes as many whole rows as fit in buf; returns bytes written, or 0 at
+ * the end. A row is under 512 bytes; callers give at least that much.
+ */
+size_t
+stats_htcds_next(struct htcds *h, char *buf, size_t len)
+{
+	size_t used = 0;
+	int n;
+
+	if (!h->header_done) {
+		n = snprintf(buf, len, "yearOfRegistration,gender,ageBroad,"
+		    "majorityStatus,citizenship,CountryOfExploitation,"
+		    "regionOfIdentification,isForcedLabour,isSexualExploit,"
+		    "isForcedMarriage,isOtherExploit,"
+		    "typeOfExploitConcatenated\r\n");
+		if (n < 0 || (size_t)n >= len)
+			return 0;
+		used = (size_t)n;
+		h->header_done = 1;
+		if (h->ng > 0)
+			h->left = h->g[0].n;
+	}
+	while (h->cur < h->ng && len - used > 512) {
+		const struct group *g = &h->g[h->cur];
+		int fl = has_type(g->types, "forced_labour") ||
+		    has_type(g->types, "domestic_servitude") ||
+		    has_type(g->types, "forced_begging");
+		int se = has_type(g->types, "sexual_exploitation");
+		int fm = has_type(g->types, "forced_marriage");
+
+		if (h->left == 0) {
+			if (++h->cur < h->ng)
+				h->left = h->g[h->cur].n;
+			continue;
+		}
+		/* Codes only: no cell can start with = + - @. */
+		n = snprintf(buf + used, len - used,
+		    "%s,%s,%s,%s,%s,ML,%s,%d,%d,%d,%d,%s\r\n", g->year,
+		    gender(g->sex), strcmp(g->age, "unknown") == 0 ? "" :
+		    g->age, majority(g->age), strcmp(g->nat, "unknown") == 0 ?
+		    "" : g->nat, g->region, fl, se, fm,
+		    g->types[0] != '\0' && !fl && !se && !fm, g->types);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+		h->left--;
+	}
+	return used;
+}
+
+void
+stats_htcds_free(struct htcds *h)
+{
+	if (h == NULL)
+		return;
+	free(h->g);
+	free(h);
+}
