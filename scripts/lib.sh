@@ -20,6 +20,8 @@ PASSERELLE_DEB_PACKAGES=(
 	check libsubunit-dev
 	# database for running and integration tests
 	postgresql postgresql-contrib
+	# integration tests: throwaway TLS certificates
+	openssl
 	# sanitizers, fuzzers, load tests
 	clang libclang-rt-14-dev wrk
 	# browser tests
