@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "../sop/sop.h"
 #include "auth.h"
 
 #define R_CASEWORKER 0x01
@@ -42,23 +43,31 @@ static const char *const services[] = { "shelter", "medical", "psychosocial",
 	"legal_aid", "family_tracing", "return", "reintegration",
 	"child_protection", "interpretation" };
 
-static const struct {
+/*
+ * Up to two grants per action: a role mask and a kind mask that must both
+ * match. An action with no grant is refused to everyone.
+ */
+struct grant {
 	unsigned int roles;
 	unsigned int kinds;
-} table[ACT_COUNT] = {
-	[ACT_NONE] = { R_ANY, K_ANY },
-	[ACT_SELF] = { R_ANY, K_ANY },
-	[ACT_ORG_CREATE] = { R_ADMIN, K_ADMIN },
-	[ACT_ORG_LIST] = { R_ADMIN | R_CASEWORKER | R_SUPERVISOR, K_ANY },
-	[ACT_USER_CREATE] = { R_ADMIN, K_ADMIN },
-	[ACT_USER_LIST] = { R_ADMIN, K_ADMIN },
-	[ACT_USER_UPDATE] = { R_ADMIN, K_ADMIN },
-	[ACT_AUDIT_READ] = { R_AUDITOR, K_ANY },
-	[ACT_AUDIT_ALL] = { R_AUDITOR, K_ADMIN | K_COMMITTEE },
-	[ACT_SOP_READ] = { R_ANY, K_ANY },
-	[ACT_VICTIM_DATA] = { R_CASEWORKER | R_SUPERVISOR, K_FIELD },
+};
+
+static const struct grant table[ACT_COUNT][2] = {
+	[ACT_NONE] = { { R_ANY, K_ANY } },
+	[ACT_SELF] = { { R_ANY, K_ANY } },
+	[ACT_ORG_CREATE] = { { R_ADMIN, K_ADMIN } },
+	/* The directory, to choose where to refer; administration's too. */
+	[ACT_ORG_LIST] = { { R_ADMIN, K_ADMIN },
+	    { R_CASEWORKER | R_SUPERVISOR, K_FIELD } },
+	[ACT_USER_CREATE] = { { R_ADMIN, K_ADMIN } },
+	[ACT_USER_LIST] = { { R_ADMIN, K_ADMIN } },
+	[ACT_USER_UPDATE] = { { R_ADMIN, K_ADMIN } },
+	[ACT_AUDIT_READ] = { { R_AUDITOR, K_ANY } },
+	[ACT_AUDIT_ALL] = { { R_AUDITOR, K_ADMIN | K_COMMITTEE } },
+	[ACT_SOP_READ] = { { R_ANY, K_ANY } },
+	[ACT_VICTIM_DATA] = { { R_CASEWORKER | R_SUPERVISOR, K_FIELD } },
 	/* Analysts of the committee (the country); supervisors (their own). */
-	[ACT_STATS] = { R_ANALYST | R_SUPERVISOR, K_COMMITTEE | K_FIELD },
+	[ACT_STATS] = { { R_ANALYST, K_COMMITTEE }, { R_SUPERVISOR, K_FIELD } },
 };
 
 static int
@@ -79,7 +88,7 @@ index_of(const char *const *list, size_t n, const char *s)
 int
 auth_allowed(const struct actor *a, enum auth_action act)
 {
-	int r, k;
+	int r, k, g;
 
 	if (a == NULL || (unsigned int)act >= ACT_COUNT)
 		return 0;
@@ -87,8 +96,11 @@ auth_allowed(const struct actor *a, enum auth_action act)
 	k = INDEX(kinds, a->org_kind);
 	if (r < 0 || k < 0)
 		return 0;
-	return (table[act].roles & (1u << r)) != 0 &&
-	    (table[act].kinds & (1u << k)) != 0;
+	for (g = 0; g < 2; g++)
+		if ((table[act][g].roles & (1u << r)) != 0 &&
+		    (table[act][g].kinds & (1u << k)) != 0)
+			return 1;
+	return 0;
 }
 
 int
@@ -103,14 +115,19 @@ auth_role_valid(const char *role)
 	return INDEX(roles, role) >= 0;
 }
 
+/* Regions and services are the SOP's (another country, another file). */
 int
 auth_region_valid(const char *region)
 {
+	if (sop_current() != NULL)
+		return sop_code_valid(sop_current(), "region", region);
 	return INDEX(regions, region) >= 0;
 }
 
 int
 auth_service_valid(const char *service)
 {
+	if (sop_current() != NULL)
+		return sop_code_valid(sop_current(), "service", service);
 	return INDEX(services, service) >= 0;
 }

@@ -9,6 +9,8 @@
 struct sop;
 
 int cases_country_valid(const char *c);
+/* 1 when free text holds no control or bidirectional override character. */
+int cases_text_clean(const char *s);
 void cases_today(char out[11]);
 /* Checks one section against the catalogue; patch allows null (clear). */
 enum pa_err cases_validate_section(const struct sop *s, const char *section,

@@ -28,8 +28,11 @@ static int
 is_sep(unsigned int cp)
 {
 	return cp == ' ' || cp == '-' || cp == '\'' || cp == '.' ||
-	    cp == '_' || cp == ',' || cp == '\t' || cp == 0x2019 ||
-	    cp == 0x2010 || cp == 0x2011 || cp == 0xA0;
+	    cp == '_' || cp == ',' || cp == '\t' || cp == '\n' ||
+	    cp == '\r' || cp == 0xA0 || cp == 0x02BC ||
+	    (cp >= 0x2000 && cp <= 0x200A) ||	/* Unicode spaces */
+	    (cp >= 0x2010 && cp <= 0x2015) ||	/* hyphens and dashes */
+	    cp == 0x2018 || cp == 0x2019 || cp == 0x202F || cp == 0x3000;
 }
 
 /* Decodes one UTF-8 sequence; returns its length (1 on a bad byte). */
@@ -87,7 +90,15 @@ cases_name_normalise(const char *in, char *out, size_t outlen)
 			continue;
 		}
 		fold = NULL;
-		if (cp >= 'A' && cp <= 'Z') {
+		if (cp >= 0x0300 && cp <= 0x036F) {
+			s += n;		/* combining accents: "e" + U+0301 */
+			continue;
+		}
+		if (cp == 0x152 || cp == 0x153)
+			fold = "oe";
+		else if (cp == 0x132 || cp == 0x133)
+			fold = "ij";
+		else if (cp >= 'A' && cp <= 'Z') {
 			one[0] = (char)(cp - 'A' + 'a');
 			fold = one;
 		} else if (cp >= 0xC0 && cp <= 0xFF)
@@ -107,7 +118,11 @@ cases_name_normalise(const char *in, char *out, size_t outlen)
 		s += n;
 	}
 	buf[o] = '\0';
-	/* Split into words, sort them: word order does not matter. */
+	/*
+	 * Split into words, sort them (word order does not matter) and join
+	 * them with one space, so that "Ali Mamadou" and "Alima Madou" stay
+	 * apart.
+	 */
 	for (i = 0; i < o && nw < 64;) {
 		if (buf[i] == '\0') {
 			i++;
@@ -120,8 +135,10 @@ cases_name_normalise(const char *in, char *out, size_t outlen)
 	o = 0;
 	for (i = 0; i < nw; i++) {
 		n = strlen(words[i]);
-		if (o + n + 1 > outlen)
+		if (o + n + (i > 0) + 1 > outlen)
 			break;
+		if (i > 0)
+			out[o++] = ' ';
 		memcpy(out + o, words[i], n);
 		o += n;
 	}

@@ -103,14 +103,30 @@ photo_valid(const char *s, long max)
 	    (head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF);
 }
 
-/* Text: no control characters but tab and newlines. */
-static int
-text_clean(const char *s)
+/*
+ * Text: no control characters but tab and newlines (C0, DEL, and C1 such
+ * as U+009B, which terminals read as an escape), and no bidirectional
+ * overrides (U+202A..U+202E, U+2066..U+2069) that make a name display as
+ * another.
+ */
+int
+cases_text_clean(const char *s)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\r' &&
-		    *s != '\t')
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p != '\0'; p++) {
+		if ((*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') ||
+		    *p == 0x7F)
 			return 0;
+		if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+			return 0;
+		if (p[0] == 0xE2 && p[1] == 0x80 && p[2] >= 0xAA &&
+		    p[2] <= 0xAE)
+			return 0;
+		if (p[0] == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 &&
+		    p[2] <= 0xA9)
+			return 0;
+	}
 	return 1;
 }
 
@@ -149,7 +165,7 @@ check_codes(const struct sop *s, const struct sop_field *f, json_t *v,
 		if (f->type == SOP_LANGUAGES &&
 		    (jv_utf8_len(json_string_value(x)) == 0 ||
 			jv_utf8_len(json_string_value(x)) > 40 ||
-			!text_clean(json_string_value(x))))
+			!cases_text_clean(json_string_value(x))))
 			return bad(err, f, "langue invalide", "invalid language");
 		for (j = 0; j < i; j++)
 			if (json_equal(json_array_get(v, j), x))
@@ -177,7 +193,7 @@ check_value(const struct sop *s, const struct sop_field *f, json_t *v,
 		if (f->max > 0 && jv_utf8_len(str) > (size_t)f->max)
 			return bad(err, f, "valeur trop longue",
 			    "value too long");
-		if (!text_clean(str))
+		if (!cases_text_clean(str))
 			return bad(err, f, "caractères de contrôle refusés",
 			    "control characters are refused");
 		return PA_OK;

@@ -224,11 +224,7 @@ text_ok(const char *s, size_t max)
 	n = jv_utf8_len(s);
 	if (n > max)
 		return 0;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\r' &&
-		    *s != '\t')
-			return 0;
-	return 1;
+	return cases_text_clean(s);
 }
 
 /* Seals optional text; *out NULL when text is NULL. */

@@ -32,8 +32,9 @@ sec_ring_init(const struct sec_master *m)
 	unsigned char id[4];
 	int p;
 
+	/* Set up once; a second call with another master is a bug. */
 	if (ring != NULL)
-		return 0;
+		return ring_master == m ? 0 : -1;
 	if ((ring = sodium_malloc(NPURPOSE * crypto_kdf_KEYBYTES)) == NULL)
 		return -1;
 	memset(ring, 0, NPURPOSE * crypto_kdf_KEYBYTES);
@@ -41,8 +42,10 @@ sec_ring_init(const struct sec_master *m)
 		if (p != SEC_KEY_BLIND && p != SEC_KEY_AUDIT &&
 		    crypto_kdf_derive_from_key(ring + (size_t)p *
 			crypto_kdf_KEYBYTES, crypto_kdf_KEYBYTES, (uint64_t)p,
-			KDF_CONTEXT, m->key) != 0)
+			KDF_CONTEXT, m->key) != 0) {
+			sec_ring_cleanup();
 			return -1;
+		}
 	/* A public name for the key: a hash under a fixed, separate id. */
 	crypto_generichash(id, sizeof(id), (const unsigned char *)"key-id", 6,
 	    m->key, SEC_KEY_BYTES);

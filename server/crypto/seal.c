@@ -63,7 +63,7 @@ wrap_ad(char *ad, size_t len, const char *case_id, const unsigned char id[4])
 	int n = snprintf(ad, len, "case_key:v1:%s:%02x%02x%02x%02x", case_id,
 	    id[0], id[1], id[2], id[3]);
 
-	return n > 0 ? (size_t)n : 0;
+	return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }
 
 static enum pa_err
@@ -83,7 +83,11 @@ wrap_with(const struct sec_master *m, const char *case_id,
 	w[0] = 0x01;
 	key_id_bytes(m, w + 1);
 	randombytes_buf(w + 5, NONCE);
-	adl = wrap_ad(ad, sizeof(ad), case_id, w + 1);
+	if ((adl = wrap_ad(ad, sizeof(ad), case_id, w + 1)) == 0) {
+		sodium_memzero(wk, sizeof(wk));
+		free(w);
+		return PA_INTERNAL;
+	}
 	crypto_aead_xchacha20poly1305_ietf_encrypt(w + 5 + NONCE, NULL, k,
 	    KEYB, (const unsigned char *)ad, adl, NULL, w + 5, wk);
 	sodium_memzero(wk, sizeof(wk));
@@ -109,7 +113,10 @@ unwrap_with(const struct sec_master *m, const char *case_id,
 		return PA_CONFLICT;	/* wrapped under another master key */
 	if (wrap_key(m, wk) != 0)
 		return PA_INTERNAL;
-	adl = wrap_ad(ad, sizeof(ad), case_id, w + 1);
+	if ((adl = wrap_ad(ad, sizeof(ad), case_id, w + 1)) == 0) {
+		sodium_memzero(wk, sizeof(wk));
+		return PA_INTERNAL;
+	}
 	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(k, &klen, NULL,
 	    w + 5 + NONCE, KEYB + ABYTES, (const unsigned char *)ad, adl,
 	    w + 5, wk);
