@@ -73,6 +73,20 @@ enum pa_err db_copy_begin(struct db *db, const char *sql);
 enum pa_err db_copy_put(struct db *db, const char *buf, size_t len);
 enum pa_err db_copy_end(struct db *db);
 
+/*
+ * Several registered statements in one round trip (libpq's pipeline mode).
+ * Each call's *out receives its rows. The first failure is returned; the
+ * calls after it are not run (inside a transaction, the transaction then
+ * fails as a whole).
+ */
+struct db_call {
+	const char *name;
+	const struct db_arg *args;
+	int nargs;
+	struct db_res **out;
+};
+enum pa_err db_exec_batch(struct db *db, struct db_call *calls, int n);
+
 /* BEGIN; and COMMIT when rc is PA_OK, else ROLLBACK. Returns rc or PA_DB. */
 enum pa_err db_tx_begin(struct db *db);
 enum pa_err db_tx_end(struct db *db, enum pa_err rc);

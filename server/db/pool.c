@@ -379,6 +379,76 @@ db_exec(struct db *d, const char *name, const struct db_arg *args, int nargs,
 }
 
 enum pa_err
+db_exec_batch(struct db *d, struct db_call *calls, int n)
+{
+	const char *vals[64];
+	int lens[64], fmts[64];
+	enum pa_err rc = PA_OK;
+	ExecStatusType st;
+	PGresult *r;
+	int i, k, sent = 0;
+
+	for (i = 0; i < n; i++)
+		if (calls[i].out != NULL)
+			*calls[i].out = NULL;
+	if (PQenterPipelineMode(d->conn) != 1)
+		return map_error(d, "pipeline", NULL);
+	for (i = 0; i < n; i++) {
+		if (calls[i].nargs < 0 || calls[i].nargs > 64) {
+			rc = PA_INTERNAL;
+			break;
+		}
+		for (k = 0; k < calls[i].nargs; k++) {
+			vals[k] = calls[i].args[k].v;
+			lens[k] = calls[i].args[k].len;
+			fmts[k] = calls[i].args[k].binary ? 1 : 0;
+		}
+		if (PQsendQueryPrepared(d->conn, calls[i].name, calls[i].nargs,
+		    vals, lens, fmts, 0) != 1) {
+			rc = map_error(d, calls[i].name, NULL);
+			break;
+		}
+		sent++;
+	}
+	if (PQpipelineSync(d->conn) != 1 && rc == PA_OK)
+		rc = map_error(d, "pipeline", NULL);
+	/* Each query's results end with NULL; the sync comes last. */
+	for (i = 0; i < sent; i++) {
+		while ((r = PQgetResult(d->conn)) != NULL) {
+			st = PQresultStatus(r);
+			if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+				if (rc == PA_OK && calls[i].out != NULL &&
+				    *calls[i].out == NULL &&
+				    (*calls[i].out = malloc(sizeof(struct
+					db_res))) != NULL) {
+					(*calls[i].out)->res = r;
+					continue;
+				}
+			} else if (rc == PA_OK && st != PGRES_PIPELINE_ABORTED)
+				rc = map_error(d, calls[i].name, r);
+			else if (rc == PA_OK)
+				rc = PA_INTERNAL;
+			PQclear(r);
+		}
+	}
+	while ((r = PQgetResult(d->conn)) != NULL) {
+		st = PQresultStatus(r);
+		PQclear(r);
+		if (st == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	if (PQexitPipelineMode(d->conn) != 1 && rc == PA_OK)
+		rc = PA_DB;
+	if (rc != PA_OK)
+		for (i = 0; i < n; i++)
+			if (calls[i].out != NULL) {
+				db_res_free(*calls[i].out);
+				*calls[i].out = NULL;
+			}
+	return rc;
+}
+
+enum pa_err
 db_copy_begin(struct db *d, const char *sql)
 {
 	PGresult *r = exec_plain(d->conn, sql);

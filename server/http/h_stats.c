@@ -25,11 +25,11 @@ query(struct req *r, struct stats_query *q)
 		req_query(r, "by", by, sizeof(by)), &field) != PA_OK)
 		return req_fail(r, PA_INVALID, field,
 		    field && strcmp(field, "by") == 0 ?
-			"dimensions inconnues, répétées ou plus de trois" :
+			"dimensions inconnues, répétées ou plus de deux" :
 			"période invalide (AAAA-MM-JJ, du plus ancien au plus "
 			"récent)",
 		    field && strcmp(field, "by") == 0 ?
-			"unknown or repeated dimensions, or more than three" :
+			"unknown or repeated dimensions, or more than two" :
 			"invalid period (YYYY-MM-DD, oldest first)");
 	q->k = (int)http_config()->stats_k;
 	/* The committee sees the country; a supervisor their own cases. */
@@ -100,8 +100,14 @@ export(struct req *r, const char *format)
 	if ((rc = stats_audit_export(db, &r->who, &q, format)) != PA_OK)
 		goto out;
 	if (strcmp(format, "json") == 0) {
-		r->out = st;
-		st = NULL;
+		if ((text = json_dumps(st, JSON_COMPACT)) == NULL ||
+		    (r->resp = MHD_create_response_from_buffer(strlen(text),
+			text, MHD_RESPMEM_MUST_FREE)) == NULL) {
+			free(text);
+			rc = PA_INTERNAL;
+			goto out;
+		}
+		attachment(r, &q, "json", "application/json; charset=utf-8");
 		goto out;
 	}
 	if (strcmp(format, "csv") == 0) {

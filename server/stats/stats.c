@@ -79,6 +79,17 @@ stats_dim_multi(const char *dim)
 	return in(multi, sizeof(multi) / sizeof(multi[0]), dim);
 }
 
+static size_t
+dim_rank(const char *dim)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dims) / sizeof(dims[0]); i++)
+		if (strcmp(dims[i], dim) == 0)
+			return i;
+	return i;
+}
+
 static int
 days_in(int y, int m)
 {
@@ -139,6 +150,13 @@ stats_query_parse(struct stats_query *q, const char *from, const char *to,
 			}
 		q->dims[q->ndims++] = dims[k];	/* a static string */
 	}
+	/* Canonical order: "a,b" and "b,a" are one table, suppressed alike. */
+	if (q->ndims == 2 && dim_rank(q->dims[0]) > dim_rank(q->dims[1])) {
+		const char *t = q->dims[0];
+
+		q->dims[0] = q->dims[1];
+		q->dims[1] = t;
+	}
 	return PA_OK;
 }
 
@@ -179,25 +197,37 @@ is_total(const struct stats_cell *c, size_t ndims)
 }
 
 /*
- * One equation: parent = sum(members). If exactly one of parent and members
- * is hidden, hide another: the smallest non-zero visible member, else the
- * parent. Returns 1 when it hid something.
+ * One equation: parent = sum(members). When the parent is published, the
+ * hidden members' sum H is known to anyone: with one hidden member it is
+ * that member; with h hidden members, each at least 1 (a listed cell is
+ * not zero), any sum below k narrows them too far (H == h gives every one
+ * away). So while fewer than two members are hidden or their sum is below
+ * k, the smallest non-zero visible member is hidden too. When the parent
+ * is hidden, at least one member must be, or the parent is their sum.
+ * Locked cells are never chosen. Returns 1 when it hid something.
  */
 static int
-balance(struct stats_cell *parent, struct stats_cell **mem, size_t n)
+balance(struct stats_cell *parent, struct stats_cell **mem, size_t n, int k)
 {
 	struct stats_cell *best = NULL;
-	size_t i, hidden = parent->suppressed ? 1 : 0;
+	size_t i, hidden = 0;
+	long hsum = 0;
 
 	for (i = 0; i < n; i++)
-		hidden += mem[i]->suppressed ? 1 : 0;
-	if (hidden != 1)
+		if (mem[i]->suppressed) {
+			hidden++;
+			hsum += mem[i]->count;
+		}
+	if (parent->suppressed ? hidden > 0 || parent->count == 0 :
+	    hidden == 0 || (hidden >= 2 && hsum >= k))
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!mem[i]->suppressed && mem[i]->count > 0 &&
+		if (!mem[i]->suppressed && !mem[i]->locked &&
+		    mem[i]->count > 0 &&
 		    (best == NULL || mem[i]->count < best->count))
 			best = mem[i];
-	if (best == NULL && !parent->suppressed && parent->count > 0)
+	if (best == NULL && !parent->suppressed && !parent->locked &&
+	    parent->count > 0)
 		best = parent;
 	if (best == NULL)
 		return 0;
@@ -213,7 +243,8 @@ stats_suppress(struct stats_cell *cells, size_t n, size_t ndims, int k)
 	int changed;
 
 	for (i = 0; i < n; i++)
-		if (cells[i].count >= 1 && cells[i].count < k)
+		if (!cells[i].locked && cells[i].count >= 1 &&
+		    cells[i].count < k)
 			cells[i].suppressed = 1;
 	if ((mem = calloc(n ? n : 1, sizeof(*mem))) == NULL) {
 		/* Cannot check the arithmetic: publish nothing. */
@@ -236,7 +267,7 @@ stats_suppress(struct stats_cell *cells, size_t n, size_t ndims, int k)
 							j) :
 						    is_full(&cells[i], ndims))
 							mem[nm++] = &cells[i];
-					changed |= balance(par, mem, nm);
+					changed |= balance(par, mem, nm, k);
 				}
 				continue;
 			}
@@ -252,11 +283,45 @@ stats_suppress(struct stats_cell *cells, size_t n, size_t ndims, int k)
 					    strcmp(cells[i].vals[j],
 						par->vals[j]) == 0)
 						mem[nm++] = &cells[i];
-				changed |= balance(par, mem, nm);
+				changed |= balance(par, mem, nm, k);
 			}
 		}
 	} while (changed);
 	free(mem);
+}
+
+/*
+ * The margins of dimension j and the total, suppressed exactly as the
+ * one-dimension answer "by=<dim j>" suppresses them, then locked: every
+ * answer publishes the same figure for the same population, so that two
+ * answers cannot be subtracted from each other.
+ */
+static int
+lock_as_one_dimension(struct stats_cell *cells, size_t n, size_t ndims,
+    size_t j, int k)
+{
+	struct stats_cell *one;
+	size_t i, m = 0;
+
+	if ((one = calloc(n + 1, sizeof(*one))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (is_margin_of(&cells[i], ndims, j) ||
+		    is_total(&cells[i], ndims)) {
+			one[m].vals[0] = cells[i].vals[j];
+			one[m].count = cells[i].count;
+			m++;
+		}
+	stats_suppress(one, m, 1, k);
+	for (i = 0, m = 0; i < n; i++)
+		if (is_margin_of(&cells[i], ndims, j) ||
+		    is_total(&cells[i], ndims)) {
+			cells[i].suppressed = one[m].suppressed;
+			cells[i].locked = 1;
+			m++;
+		}
+	free(one);
+	return 0;
 }
 
 /* -------------------------------------------------------------- the query */
@@ -285,7 +350,7 @@ stats_run(struct db *db, const struct stats_query *q, json_t **out)
 		struct db_arg a[6] = { DB_TEXT(q->from), DB_TEXT(q->to),
 			q->ndims > 0 ? DB_TEXT(q->dims[0]) : DB_NULL,
 			q->ndims > 1 ? DB_TEXT(q->dims[1]) : DB_NULL,
-			q->ndims > 2 ? DB_TEXT(q->dims[2]) : DB_NULL,
+			DB_NULL,	/* a third dimension is not offered */
 			q->organisation_id ? DB_TEXT(q->organisation_id) :
 			    DB_NULL };
 
@@ -326,6 +391,7 @@ stats_run(struct db *db, const struct stats_query *q, json_t **out)
 		for (d = 0; d < q->ndims; d++)
 			cells[n].vals[d] = (mask & (1 << d)) ? NULL :
 			    db_res_get(res, (int)i, (int)d + 1);
+		cells[n].locked = 0;
 		cells[n].count = (long)cnt;
 		n++;
 	}
@@ -336,6 +402,12 @@ stats_run(struct db *db, const struct stats_query *q, json_t **out)
 		memset(&cells[n], 0, sizeof(cells[n]));
 		n++;
 	}
+	/* Margins and total as their own one-dimension answers, then cells. */
+	for (j = 0; q->ndims > 1 && j < q->ndims; j++)
+		if (lock_as_one_dimension(cells, n, q->ndims, j, q->k) != 0) {
+			rc = PA_INTERNAL;
+			goto out;
+		}
 	stats_suppress(cells, n, q->ndims, q->k);
 
 	jcells = json_array();

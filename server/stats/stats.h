@@ -18,7 +18,11 @@
 
 struct db;
 
-#define STATS_MAX_DIMS 3
+/*
+ * Two at most: a three-way table's cells also sum to two-way margins that
+ * another answer publishes, which independent suppression cannot protect.
+ */
+#define STATS_MAX_DIMS 2
 
 struct stats_query {
 	char from[11];		/* widened to the first day of its month */
@@ -49,6 +53,7 @@ struct stats_cell {
 	const char *vals[STATS_MAX_DIMS];	/* NULL: a margin over it */
 	long count;
 	int suppressed;
+	int locked;	/* decided elsewhere: never hidden or shown here */
 };
 void stats_suppress(struct stats_cell *cells, size_t n, size_t ndims, int k);
 
