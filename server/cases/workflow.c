@@ -1007,14 +1007,16 @@ transition_check(const struct sop *s, const struct actor *who,
 	return 1;
 }
 
+/* The case's facts; refs, when given, are its referrals already read. */
 static enum pa_err
 facts_load(struct db *db, const struct actor *who, struct db_res *row,
-    struct facts *f)
+    struct db_res *refs, struct facts *f)
 {
 	struct db_arg a[2] = { DB_TEXT(db_res_get(row, 0, COL_ID)),
 		DB_TEXT(who->org_id) };
 
 	memset(f, 0, sizeof(*f));
+	f->refs = refs;
 	cases_consents(row, &f->cs);
 	f->clear = json_loads(db_res_get(row, 0, COL_CLEAR), 0, NULL);
 	f->sealed = json_loads(db_res_get(row, 0, COL_FIELDS), 0, NULL);
@@ -1023,6 +1025,8 @@ facts_load(struct db *db, const struct actor *who, struct db_res *row,
 	f->lead = strcmp(db_res_get(row, 0, COL_LEAD), who->org_id) == 0;
 	if (f->clear == NULL || f->sealed == NULL)
 		return PA_INTERNAL;
+	if (refs != NULL)
+		return PA_OK;
 	return db_exec(db, "wf_case_referrals", a, 2, &f->refs);
 }
 
@@ -1087,7 +1091,7 @@ cases_transition(struct db *db, const struct actor *who, const char *case_id,
 		    "the case changed meanwhile: reload it");
 		goto end;
 	}
-	if ((rc = facts_load(db, who, row, &f)) != PA_OK)
+	if ((rc = facts_load(db, who, row, NULL, &f)) != PA_OK)
 		goto end;
 	c = transition_check(s, who, t, &f, &why, &missing, path);
 	if (c < 0) {
@@ -1358,22 +1362,18 @@ event_visible(const struct sop *s, const struct actor *who,
 }
 
 static enum pa_err
-render_events(struct db *db, const struct actor *who, const char *case_id,
+render_events(struct db_res *ev, const struct actor *who,
     const struct sec_case_key *key, const struct consents *cs, json_t *out)
 {
 	const struct sop *s = sop_current();
 	json_t *timeline = json_array(), *notes = json_array(), *e, *detail;
-	struct db_res *ev = NULL;
-	enum pa_err rc;
+	enum pa_err rc = PA_OK;
 	int i;
 
 	if (timeline == NULL || notes == NULL) {
 		rc = PA_INTERNAL;
 		goto out;
 	}
-	if ((rc = db_exec(db, "wf_case_events", &DB_TEXT(case_id), 1, &ev)) !=
-	    PA_OK)
-		goto out;
 	for (i = 0; i < db_res_rows(ev); i++) {
 		if (!event_visible(s, who, ev, i, cs))
 			continue;
@@ -1412,28 +1412,21 @@ render_events(struct db *db, const struct actor *who, const char *case_id,
 	json_object_set(out, "timeline", timeline);
 	json_object_set(out, "notes", notes);
 out:
-	db_res_free(ev);
 	json_decref(timeline);
 	json_decref(notes);
 	return rc;
 }
 
 static enum pa_err
-render_consents(struct db *db, const char *case_id,
-    const struct sec_case_key *key, json_t *out)
+render_consents(struct db_res *res, const struct sec_case_key *key,
+    json_t *out)
 {
 	json_t *list = json_array(), *c;
-	struct db_res *res = NULL;
-	enum pa_err rc;
+	enum pa_err rc = PA_OK;
 	int i;
 
 	if (list == NULL)
 		return PA_INTERNAL;
-	if ((rc = db_exec(db, "wf_case_consents", &DB_TEXT(case_id), 1,
-		 &res)) != PA_OK) {
-		json_decref(list);
-		return rc;
-	}
 	for (i = 0; i < db_res_rows(res); i++) {
 		c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s*, s:s, s:b}",
 		    "id", db_res_get(res, i, 0), "scope", db_res_get(res, i, 1),
@@ -1455,26 +1448,19 @@ render_consents(struct db *db, const char *case_id,
 			break;
 		}
 	}
-	db_res_free(res);
 	json_object_set_new(out, "consents", list);
 	return rc;
 }
 
 static enum pa_err
-render_services(struct db *db, const char *case_id, json_t *out)
+render_services(struct db_res *res, json_t *out)
 {
 	json_t *list = json_array(), *x;
-	struct db_res *res = NULL;
-	enum pa_err rc;
+	enum pa_err rc = PA_OK;
 	int i;
 
 	if (list == NULL)
 		return PA_INTERNAL;
-	if ((rc = db_exec(db, "wf_case_services", &DB_TEXT(case_id), 1,
-		 &res)) != PA_OK) {
-		json_decref(list);
-		return rc;
-	}
 	for (i = 0; i < db_res_rows(res); i++) {
 		x = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "id",
 		    db_res_get(res, i, 0), "service", db_res_get(res, i, 1),
@@ -1485,7 +1471,6 @@ render_services(struct db *db, const char *case_id, json_t *out)
 			break;
 		}
 	}
-	db_res_free(res);
 	json_object_set_new(out, "services", list);
 	return rc;
 }
@@ -1533,6 +1518,8 @@ workflow_render(struct db *db, const struct actor *who, struct db_res *row,
 	const char *missing;
 	char path[96];
 	json_t *allowed = json_array(), *blocked = json_array(), *refs;
+	struct db_res *refs_res = NULL, *consents_res = NULL;
+	struct db_res *services_res = NULL, *events_res = NULL;
 	json_t *x;
 	struct facts f;
 	enum pa_err rc;
@@ -1544,7 +1531,23 @@ workflow_render(struct db *db, const struct actor *who, struct db_res *row,
 		json_decref(blocked);
 		return PA_INTERNAL;
 	}
-	if ((rc = facts_load(db, who, row, &f)) != PA_OK)
+	{
+		/* Four reads, one round trip. */
+		struct db_arg a[2] = { DB_TEXT(case_id), DB_TEXT(who->org_id) };
+		struct db_call calls[4] = {
+			{ "wf_case_referrals", a, 2, &refs_res },
+			{ "wf_case_consents", a, 1, &consents_res },
+			{ "wf_case_services", a, 1, &services_res },
+			{ "wf_case_events", a, 1, &events_res },
+		};
+
+		memset(&f, 0, sizeof(f));
+		if ((rc = db_exec_batch(db, calls, 4)) != PA_OK)
+			goto out;
+	}
+	rc = facts_load(db, who, row, refs_res, &f);
+	refs_res = NULL;	/* owned by f now */
+	if (rc != PA_OK)
 		goto out;
 	refs = json_array();
 	for (k = 0; refs != NULL && k < db_res_rows(f.refs); k++)
@@ -1554,9 +1557,9 @@ workflow_render(struct db *db, const struct actor *who, struct db_res *row,
 	json_object_set_new(out, "unmet_needs", unmet_needs(f.refs));
 	json_object_set_new(out, "justice", json_pack("{s:s}", "status",
 	    db_res_get(row, 0, COL_JUSTICE)));
-	if ((rc = render_consents(db, case_id, key, out)) != PA_OK ||
-	    (rc = render_services(db, case_id, out)) != PA_OK ||
-	    (rc = render_events(db, who, case_id, key, &f.cs, out)) != PA_OK)
+	if ((rc = render_consents(consents_res, key, out)) != PA_OK ||
+	    (rc = render_services(services_res, out)) != PA_OK ||
+	    (rc = render_events(events_res, who, key, &f.cs, out)) != PA_OK)
 		goto out;
 	if (strcmp(db_res_get(row, 0, COL_ERASED), "f") == 0)
 		for (i = 0; i < s->ntransitions; i++) {
@@ -1580,6 +1583,10 @@ workflow_render(struct db *db, const struct actor *who, struct db_res *row,
 	json_object_set(out, "allowed_transitions", allowed);
 	json_object_set(out, "blocked_transitions", blocked);
 out:
+	db_res_free(refs_res);
+	db_res_free(consents_res);
+	db_res_free(services_res);
+	db_res_free(events_res);
 	facts_free(&f);
 	json_decref(allowed);
 	json_decref(blocked);
