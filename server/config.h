@@ -25,6 +25,7 @@ struct config {
 	long db_timeout;	/* seconds */
 	long max_body;		/* bytes */
 	long connection_timeout; /* seconds */
+	long request_timeout;	/* seconds to receive a whole request */
 	long max_connections;
 	long per_ip_connections;
 	long json_max_depth;

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,127 @@ static struct {
 	uint32_t id_prefix;
 	atomic_uint_fast64_t next_id;
 } srv = { NULL, -1, 0, 0, 0 };
+
+/*
+ * Every open connection, for two guards libmicrohttpd lacks: a deadline on
+ * receiving a whole request (its own timeout counts only silence, so a
+ * client sending a byte every few seconds would hold a connection for ever),
+ * and a drain at shutdown that waits for connections accepted but not yet
+ * read. A connection is WAITING from its start, or from the end of its
+ * previous request, until its request is fully received.
+ */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	int waiting;		/* receiving a request, under the deadline */
+	int fresh;		/* no request has begun on it yet */
+	struct timespec since;
+};
+
+static struct {
+	pthread_mutex_t mu;
+	struct conn *head;
+	long fresh;
+	int stop;
+} conns = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0 };
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn *e = *socket_context;
+
+	(void)cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if ((e = calloc(1, sizeof(*e))) == NULL)
+			return;
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		e->fd = ci ? ci->connect_fd : -1;
+		e->waiting = e->fresh = 1;
+		clock_gettime(CLOCK_MONOTONIC, &e->since);
+		pthread_mutex_lock(&conns.mu);
+		e->next = conns.head;
+		if (conns.head)
+			conns.head->prev = e;
+		conns.head = e;
+		conns.fresh++;
+		pthread_mutex_unlock(&conns.mu);
+		*socket_context = e;
+		return;
+	}
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&conns.mu);
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		conns.head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	if (e->fresh)
+		conns.fresh--;
+	pthread_mutex_unlock(&conns.mu);
+	free(e);
+	*socket_context = NULL;
+}
+
+static struct conn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/*
+ * waiting: 1 while a request is being received, 0 once it is all in;
+ * restart: start the deadline again (a new request on the connection).
+ */
+static void
+conn_mark(struct MHD_Connection *c, int waiting, int restart)
+{
+	struct conn *e = conn_of(c);
+
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&conns.mu);
+	if (e->fresh) {
+		e->fresh = 0;
+		conns.fresh--;
+	}
+	e->waiting = waiting;
+	if (restart)
+		clock_gettime(CLOCK_MONOTONIC, &e->since);
+	pthread_mutex_unlock(&conns.mu);
+}
+
+/* Cuts connections whose request has not all arrived within the limit. */
+static void *
+watchdog(void *arg)
+{
+	struct timespec now, tick = { 0, 250 * 1000 * 1000 };
+	long limit = *(const long *)arg;
+	struct conn *e;
+
+	for (;;) {
+		nanosleep(&tick, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		pthread_mutex_lock(&conns.mu);
+		if (conns.stop) {
+			pthread_mutex_unlock(&conns.mu);
+			return NULL;
+		}
+		for (e = conns.head; e != NULL; e = e->next)
+			if (e->waiting && e->fd >= 0 &&
+			    now.tv_sec - e->since.tv_sec >= limit)
+				/* libmicrohttpd sees the end and cleans up. */
+				shutdown(e->fd, SHUT_RDWR);
+		pthread_mutex_unlock(&conns.mu);
+	}
+}
 
 enum pa_err
 req_db(struct req *r, struct db **out)
@@ -619,7 +741,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		r->id = atomic_fetch_add(&srv.next_id, 1);
 		clock_gettime(CLOCK_MONOTONIC, &r->start);
 		metrics_inflight(1);
-		return begin(r);
+		conn_mark(conn, 1, 0);	/* no longer fresh; still receiving */
+		if (begin(r) == MHD_NO)
+			return MHD_NO;
+		if (r->started)
+			conn_mark(conn, 0, 0);	/* answered at once */
+		return MHD_YES;
 	}
 	if (r->started) {	/* answered early: drop the rest */
 		*upload_data_size = 0;
@@ -647,6 +774,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	conn_mark(conn, 0, 0);	/* all in: no deadline while we answer */
 	return finish(r);
 }
 
@@ -666,7 +794,6 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	const char *pattern;
 
 	(void)cls;
-	(void)conn;
 	if (r == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -680,6 +807,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	    r->status, secs * 1000.0,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
 	metrics_record(r->slot, r->status, secs);
+	conn_mark(conn, 1, 1);	/* the next request starts its own clock */
 	metrics_inflight(-1);
 	db_release(r->db);
 	if (r->resp != NULL)
@@ -748,6 +876,7 @@ http_serve(const struct config *c)
 	sigset_t set;
 	int sig = 0, rc = 1, waited;
 	MHD_socket lfd;
+	pthread_t dog;
 
 	srv.cfg = c;
 	if (getrandom(&srv.id_prefix, sizeof(srv.id_prefix), 0) !=
@@ -805,6 +934,7 @@ http_serve(const struct config *c)
 	    (unsigned int)c->per_ip_connections,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 	    MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
 	    srv.tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, key,
@@ -813,6 +943,12 @@ http_serve(const struct config *c)
 	if (d == NULL) {
 		log_error("PASSERELLE_LISTEN (--listen): cannot serve on %s "
 			  "(address in use or not allowed?)", c->listen);
+		goto out;
+	}
+	if (pthread_create(&dog, NULL, watchdog,
+	    (void *)(uintptr_t)&c->request_timeout) != 0) {
+		log_error("serve: cannot start the request watchdog");
+		MHD_stop_daemon(d);
 		goto out;
 	}
 	di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -824,12 +960,45 @@ http_serve(const struct config *c)
 	while (sigwait(&set, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
 		;
 	log_info("serve: signal %d, finishing requests in flight", sig);
+	/*
+	 * Stop accepting, but first hand libmicrohttpd the connections the
+	 * kernel has already accepted for us: their requests were sent and
+	 * are answered like the others. Then stop listening (new connections
+	 * are refused) and wait for every request in flight and every
+	 * connection not yet read, up to 30 seconds.
+	 */
 	lfd = MHD_quiesce_daemon(d);
+	if (lfd != MHD_INVALID_SOCKET) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int cfd;
+
+		while ((cfd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+			if (MHD_add_connection(d, cfd, (struct sockaddr *)&ss,
+			    sl) != MHD_YES)
+				close(cfd);
+			sl = sizeof(ss);
+		}
+		shutdown(lfd, SHUT_RDWR);
+	}
+	for (waited = 0; waited < 3000; waited++) {
+		long fresh;
+
+		pthread_mutex_lock(&conns.mu);
+		fresh = conns.fresh;
+		pthread_mutex_unlock(&conns.mu);
+		if (metrics_inflight_now() == 0 && fresh == 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	MHD_stop_daemon(d);
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);
-	for (waited = 0; metrics_inflight_now() > 0 && waited < 3000; waited++)
-		nanosleep(&ts, NULL);
-	MHD_stop_daemon(d);
+	pthread_mutex_lock(&conns.mu);
+	conns.stop = 1;
+	pthread_mutex_unlock(&conns.mu);
+	pthread_join(dog, NULL);
 	log_info("serve: stopped");
 	rc = 0;
 out:
