@@ -104,8 +104,14 @@ auth_seed_demo(FILE *out)
 	fprintf(out, "Demo organisations (fictional):\n");
 	for (i = 0; i < N(orgs); i++) {
 		svc = json_loads(orgs[i].services, 0, NULL);
+		/* Under another country's SOP, keep only its own codes. */
+		for (k = json_array_size(svc); k > 0; k--)
+			if (!auth_service_valid(json_string_value(
+			    json_array_get(svc, k - 1))))
+				json_array_remove(svc, k - 1);
 		rc = auth_org_create(db, NULL, orgs[i].name, orgs[i].kind,
-		    orgs[i].region, svc, &o);
+		    auth_region_valid(orgs[i].region) ? orgs[i].region : NULL,
+		    svc, &o);
 		json_decref(svc);
 		json_decref(o);
 		if (rc != PA_OK && rc != PA_CONFLICT)

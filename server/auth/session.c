@@ -237,6 +237,14 @@ auth_login(const char *username, const char *password, const char *address,
 		out->retry_after = 2;
 		return PA_BUSY;
 	}
+	/*
+	 * A hash made at an older, cheaper cost verifies faster than the
+	 * dummy: on failure, spend the current cost too, so that the time
+	 * does not tell such an account from an unknown name.
+	 */
+	if ((vrc != PA_OK || !active) && stored != NULL &&
+	    sec_pw_needs_rehash(stored))
+		(void)sec_pw_verify(sec_pw_dummy(), password, PW_WAIT_MS);
 	if (vrc != PA_OK || !active) {
 		rc = record_failure(ha, hi, known ? out->who.user_id : NULL,
 		    known ? out->who.org_id : NULL, address);

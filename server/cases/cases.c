@@ -119,7 +119,10 @@ static const struct db_stmt stmts[] = {
 	    "encode(gn.value, 'hex'), encode(fn.value, 'hex'), "
 	    "encode(dob.value, 'hex'), "
 	    "(extract(epoch FROM c.opened_at) * 1000000)::bigint, "
-	    "c.erased_at IS NOT NULL "
+	    "c.erased_at IS NOT NULL, "
+	    "(SELECT to_char(min(r.respond_by) AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM referrals r "
+	    "WHERE r.case_id = c.id AND r.status = 'pending') "
 	    "FROM case_access a JOIN cases c ON c.id = a.case_id "
 	    "JOIN organisations o ON o.id = c.lead_organisation_id "
 	    "LEFT JOIN case_keys k ON k.case_id = c.id "
@@ -139,7 +142,10 @@ static const struct db_stmt stmts[] = {
 	    "b.case_id = c.id AND b.purpose = 'name' AND b.bucket = $5)) "
 	    "AND ($6::bigint IS NULL OR (c.opened_at, c.id) < "
 	    "(timestamptz 'epoch' + $6::bigint * interval '1 microsecond', "
-	    "$7::uuid)) ORDER BY c.opened_at DESC, c.id DESC LIMIT $8" },
+	    "$7::uuid)) AND ($9::boolean IS NOT TRUE OR EXISTS (SELECT 1 "
+	    "FROM referrals r WHERE r.case_id = c.id AND r.status = "
+	    "'pending' AND r.respond_by < now())) "
+	    "ORDER BY c.opened_at DESC, c.id DESC LIMIT $8" },
 	{ "case_dup_candidates",
 	    "SELECT c.id, c.reference, k.wrapped, encode(gn.value, 'hex'), "
 	    "encode(fn.value, 'hex'), encode(dob.value, 'hex'), "
@@ -443,7 +449,7 @@ static enum pa_err
 blind_arrays(const struct view *v, struct sbuf *purposes, struct sbuf *buckets)
 {
 	json_t *dob = view_get(v, "victim", "date_of_birth");
-	char norm[512], withdob[560], num[16];
+	char norm[512], num[16];
 	int b;
 
 	b = name_bucket(view_get(v, "victim", "given_name"),
@@ -452,15 +458,12 @@ blind_arrays(const struct view *v, struct sbuf *purposes, struct sbuf *buckets)
 		sb_item(purposes, "name");
 		snprintf(num, sizeof(num), "%d", b);
 		sb_item(buckets, num);
-		if (json_is_string(dob)) {
-			snprintf(withdob, sizeof(withdob), "%s|%s", norm,
-			    json_string_value(dob));
-			b = sec_blind("name_dob", withdob);
-			sb_item(purposes, "name_dob");
-			snprintf(num, sizeof(num), "%d", b);
-			sb_item(buckets, num);
-			explicit_bzero(withdob, sizeof(withdob));
-		}
+		/*
+		 * No index over the date of birth: with the name's it would
+		 * make a fingerprint precise enough to link one person's cases
+		 * without a key. Dates are compared after decrypting.
+		 */
+		(void)dob;
 	}
 	explicit_bzero(norm, sizeof(norm));
 	return purposes->failed || buckets->failed ? PA_INTERNAL : PA_OK;
@@ -1041,9 +1044,13 @@ find_duplicates(struct db *db, const struct actor *who, const char *case_id,
 	}
 	db_res_free(res);
 	explicit_bzero(norm, sizeof(norm));
+	/*
+	 * The organisation's own auditors read this record: it says only
+	 * what the caller was shown, never that a hidden case matched.
+	 */
+	(void)matches;
 	if (n > 0) {
-		detail = json_pack("{s:i, s:i, s:i}", "candidates", n,
-		    "matches", matches, "shown", shown);
+		detail = json_pack("{s:i}", "shown", shown);
 		*rc = cases_audit(db, who, "case.duplicate_check", case_id,
 		    read_fields, 3, detail);
 		json_decref(detail);
@@ -1552,15 +1559,15 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 	if ((rc = auth_tx_begin(db, who)) != PA_OK)
 		goto out;
 	{
-		struct db_arg a[8] = { DB_TEXT(who->org_id),
+		struct db_arg a[9] = { DB_TEXT(who->org_id),
 			q->stage ? DB_TEXT(q->stage) : DB_NULL,
 			q->reference ? DB_TEXT(q->reference) : DB_NULL,
 			q->assigned_me ? DB_TEXT(who->user_id) : DB_NULL,
 			q->name ? DB_TEXT(bucket) : DB_NULL,
 			us ? DB_TEXT(us) : DB_NULL, cid ? DB_TEXT(cid) : DB_NULL,
-			DB_TEXT(limit) };
+			DB_TEXT(limit), DB_TEXT(q->overdue ? "true" : "false") };
 
-		rc = db_exec(db, "case_list", a, 8, &res);
+		rc = db_exec(db, "case_list", a, 9, &res);
 	}
 	if (rc != PA_OK)
 		goto end;
@@ -1583,7 +1590,7 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 			}
 		}
 		item = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:s*, s:s, "
-				 "s:n, s:b}",
+				 "s:o, s:b}",
 		    "id", db_res_get(res, i, 0), "reference",
 		    db_res_get(res, i, 1), "stage", db_res_get(res, i, 2),
 		    "lead_organisation", "id", db_res_get(res, i, 3), "name",
@@ -1591,6 +1598,8 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 		    "sex", db_res_isnull(res, i, 6) ? NULL :
 			db_res_get(res, i, 6),
 		    "opened_at", db_res_get(res, i, 7), "next_deadline",
+		    db_res_isnull(res, i, 14) ? json_null() :
+			json_string(db_res_get(res, i, 14)),
 		    "erased", strcmp(db_res_get(res, i, 13), "t") == 0);
 		if (item != NULL && name != NULL) {
 			json_object_set_new(item, "display_name",
@@ -1620,8 +1629,8 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 end:
 	rc = db_tx_end(db, rc);
 	if (rc == PA_OK) {
-		*out = json_pack("{s:O, s:s*}", "items", items, "next_cursor",
-		    next[0] ? next : NULL);
+		*out = json_pack("{s:O, s:o}", "items", items, "next_cursor",
+		    next[0] ? json_string(next) : json_null());
 		if (*out == NULL)
 			rc = PA_INTERNAL;
 	}

@@ -57,6 +57,7 @@ struct cases_query {
 	const char *name;		/* through the blind index */
 	const char *date_of_birth;	/* with name */
 	int assigned_me;
+	int overdue;			/* only cases with an overdue referral */
 	int limit;
 	const char *cursor;
 };

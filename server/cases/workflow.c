@@ -167,10 +167,11 @@ static const struct db_stmt stmts[] = {
 	    "(SELECT count(*) FROM referrals WHERE (to_organisation_id = $1 OR "
 	    "from_organisation_id = $1) AND status = 'pending' AND "
 	    "respond_by < now()), "
-	    "(SELECT count(DISTINCT r.case_id) FROM referrals r JOIN "
-	    "case_access a ON a.case_id = r.case_id AND a.organisation_id = $1 "
-	    "AND a.ended_at IS NULL WHERE r.status = 'pending' AND "
-	    "r.respond_by < now()), "
+	    "(SELECT count(DISTINCT r.case_id) FROM referrals r WHERE "
+	    "r.status = 'pending' AND r.respond_by < now() AND "
+	    "(r.to_organisation_id = $1 OR EXISTS (SELECT 1 FROM case_access a "
+	    "WHERE a.case_id = r.case_id AND a.organisation_id = $1 AND "
+	    "a.ended_at IS NULL))), "
 	    "(SELECT count(*) FROM referrals WHERE from_organisation_id = $1 "
 	    "AND status = 'pending')" },
 };
@@ -376,6 +377,16 @@ cases_consent_add(struct db *db, const struct actor *who, const char *case_id,
 	if (note != NULL && !text_ok(note, 4000))
 		return invalid(err, "note", "note vide ou trop longue",
 		    "empty or too long note");
+	/*
+	 * A consent that widens what law enforcement reads is recorded by
+	 * the protection side that heard the victim, never by the kinds it
+	 * benefits: otherwise police could unlock health notes themselves.
+	 */
+	if (strcmp(scope, "share_with_police") == 0 &&
+	    (strcmp(who->org_kind, "police") == 0 ||
+		strcmp(who->org_kind, "judiciary") == 0 ||
+		strcmp(who->org_kind, "labour_inspection") == 0))
+		return PA_FORBIDDEN;
 	sec_uuid_new(id);
 	if ((rc = begin_write(db, who, case_id, &row, &key, err)) != PA_OK)
 		goto end;
@@ -1124,8 +1135,9 @@ cases_transition(struct db *db, const struct actor *who, const char *case_id,
 	}
 	detail = json_pack("{s:s, s:s, s:s}", "transition", t->id, "from",
 	    from, "to", t->to);
-	rc = event_add(db, who, case_id, "stage.changed", NULL, "case", detail,
-	    key, note);
+	/* Its free text follows the grants of general notes. */
+	rc = event_add(db, who, case_id, "stage.changed",
+	    note != NULL ? "general" : NULL, "case", detail, key, note);
 	if (rc == PA_OK)
 		rc = cases_audit(db, who, "case.transition", case_id, NULL, 0,
 		    detail);
@@ -1419,7 +1431,7 @@ out:
 
 static enum pa_err
 render_consents(struct db_res *res, const struct sec_case_key *key,
-    json_t *out)
+    int notes_ok, json_t *out)
 {
 	json_t *list = json_array(), *c;
 	enum pa_err rc = PA_OK;
@@ -1436,7 +1448,8 @@ render_consents(struct db_res *res, const struct sec_case_key *key,
 			db_res_get(res, i, 5),
 		    "organisation_id", db_res_get(res, i, 6), "in_force",
 		    db_res_isnull(res, i, 5));
-		if (c != NULL && !db_res_isnull(res, i, 7)) {
+		/* Its note follows the grants of general notes. */
+		if (c != NULL && !db_res_isnull(res, i, 7) && notes_ok) {
 			json_t *note = open_text(key, "consents", "note",
 			    db_res_get(res, i, 0), db_res_get(res, i, 7));
 
@@ -1520,6 +1533,7 @@ workflow_render(struct db *db, const struct actor *who, struct db_res *row,
 	json_t *allowed = json_array(), *blocked = json_array(), *refs;
 	struct db_res *refs_res = NULL, *consents_res = NULL;
 	struct db_res *services_res = NULL, *events_res = NULL;
+	const struct sop_field *nf;
 	json_t *x;
 	struct facts f;
 	enum pa_err rc;
@@ -1557,7 +1571,10 @@ workflow_render(struct db *db, const struct actor *who, struct db_res *row,
 	json_object_set_new(out, "unmet_needs", unmet_needs(f.refs));
 	json_object_set_new(out, "justice", json_pack("{s:s}", "status",
 	    db_res_get(row, 0, COL_JUSTICE)));
-	if ((rc = render_consents(consents_res, key, out)) != PA_OK ||
+	nf = note_field(s, "general");
+	if ((rc = render_consents(consents_res, key, nf != NULL &&
+		 sop_field_visible(nf, who->org_kind, who->role, f.cs.scopes,
+		     f.cs.n), out)) != PA_OK ||
 	    (rc = render_services(services_res, out)) != PA_OK ||
 	    (rc = render_events(events_res, who, key, &f.cs, out)) != PA_OK)
 		goto out;

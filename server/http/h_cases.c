@@ -149,10 +149,13 @@ h_case_list(struct req *r)
 			    "only \"me\" is allowed");
 		q.assigned_me = 1;
 	}
-	if (req_query(r, "overdue", overdue, sizeof(overdue)) != NULL &&
-	    strcmp(overdue, "true") != 0 && strcmp(overdue, "false") != 0)
-		return req_fail(r, PA_INVALID, "overdue", "paramètre invalide",
-		    "invalid parameter");
+	if (req_query(r, "overdue", overdue, sizeof(overdue)) != NULL) {
+		if (strcmp(overdue, "true") != 0 &&
+		    strcmp(overdue, "false") != 0)
+			return req_fail(r, PA_INVALID, "overdue",
+			    "paramètre invalide", "invalid parameter");
+		q.overdue = strcmp(overdue, "true") == 0;
+	}
 	return list(r, &q);
 }
 
@@ -176,6 +179,7 @@ h_case_search(struct req *r)
 	q.reference = req_str(r, "reference");
 	q.stage = req_str(r, "stage");
 	q.cursor = req_str(r, "cursor");
+	q.overdue = json_is_true(json_object_get(r->json, "overdue"));
 	if (q.date_of_birth != NULL && !jv_date_valid(q.date_of_birth))
 		return req_fail(r, PA_INVALID, "date_of_birth",
 		    "date invalide (AAAA-MM-JJ)", "invalid date (YYYY-MM-DD)");

@@ -31,6 +31,7 @@ struct req;
 #define ROUTE_AUTH 0x4	/* needs a session, CSRF token when it changes */
 #define ROUTE_LARGE 0x8	/* bodies up to ROUTE_LARGE_BODY (photos) */
 #define ROUTE_LARGE_BODY (4L * 1024 * 1024)
+#define ROUTE_SMALL 0x10	/* bodies up to 4 KiB (login) */
 
 struct route {
 	const char *method;
@@ -140,6 +141,7 @@ struct req {
 	size_t body_len;
 	size_t body_cap;
 	int too_large;
+	int guarded;		/* guard() already ran, before the body */
 	size_t dropped;		/* body bytes dropped past the limit */
 
 	json_t *json;		/* parsed body, for ROUTE_BODY routes */

@@ -55,8 +55,8 @@ const struct route http_routes[] = {
 	{ "GET", "/readyz", h_readyz, 0, NULL, ACT_NONE },
 	{ "GET", "/metrics", h_metrics, 0, NULL, ACT_NONE },
 
-	{ "POST", "/api/v1/session", h_login, API | BODY, h_login_body,
-	    ACT_NONE },
+	{ "POST", "/api/v1/session", h_login, API | BODY | ROUTE_SMALL,
+	    h_login_body, ACT_NONE },
 	{ "DELETE", "/api/v1/session", h_logout, AUTH, NULL, ACT_SELF },
 	{ "GET", "/api/v1/me", h_me, AUTH, NULL, ACT_SELF },
 	{ "POST", "/api/v1/me/password", h_password, AUTH | BODY,

@@ -451,6 +451,9 @@ session_cookie(struct req *r)
 static size_t
 body_limit(const struct req *r)
 {
+	if (r->route != NULL && (r->route->flags & ROUTE_SMALL) != 0)
+		return srv.cfg->max_body < 4096 ? (size_t)srv.cfg->max_body :
+		    4096;
 	if (r->route != NULL && (r->route->flags & ROUTE_LARGE) != 0 &&
 	    srv.cfg->max_body < ROUTE_LARGE_BODY)
 		return (size_t)ROUTE_LARGE_BODY;
@@ -462,6 +465,8 @@ is_api_path(const char *path)
 {
 	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
 }
+
+static enum pa_err guard(struct req *r);
 
 /* First call: headers only. May answer at once. */
 static enum MHD_Result
@@ -539,6 +544,22 @@ begin(struct req *r)
 		break;
 	}
 
+	/*
+	 * An authenticated route checks its caller before any body is read:
+	 * nobody without a session makes the server buffer megabytes. The
+	 * connection goes back to the pool before the upload.
+	 */
+	if (r->route != NULL && (r->route->flags & ROUTE_AUTH) != 0 &&
+	    ((cl != NULL && strcmp(cl, "0") != 0) || te != NULL)) {
+		enum pa_err grc = guard(r);
+
+		req_db_release(r);
+		r->guarded = 1;
+		if (grc != PA_OK) {
+			r->close = 1;
+			return send_error(r, grc);
+		}
+	}
 	if (r->route == NULL || (r->route->flags & ROUTE_BODY) == 0) {
 		if ((cl != NULL && strcmp(cl, "0") != 0) || te != NULL) {
 			r->close = 1;
@@ -688,7 +709,7 @@ finish(struct req *r)
 	}
 	if (r->route == NULL)
 		return serve_static(r);
-	if ((rc = guard(r)) != PA_OK) {
+	if (!r->guarded && (rc = guard(r)) != PA_OK) {
 		req_db_release(r);
 		return send_error(r, rc);
 	}
