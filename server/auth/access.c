@@ -60,8 +60,9 @@ static const struct grant table[ACT_COUNT][2] = {
 	[ACT_ORG_LIST] = { { R_ADMIN, K_ADMIN },
 	    { R_CASEWORKER | R_SUPERVISOR, K_FIELD } },
 	[ACT_USER_CREATE] = { { R_ADMIN, K_ADMIN } },
-	[ACT_USER_LIST] = { { R_ADMIN, K_ADMIN } },
-	[ACT_USER_UPDATE] = { { R_ADMIN, K_ADMIN } },
+	/* Supervisors see and approve their own organisation's accounts. */
+	[ACT_USER_LIST] = { { R_ADMIN, K_ADMIN }, { R_SUPERVISOR, K_FIELD } },
+	[ACT_USER_UPDATE] = { { R_ADMIN, K_ADMIN }, { R_SUPERVISOR, K_FIELD } },
 	[ACT_AUDIT_READ] = { { R_AUDITOR, K_ANY } },
 	[ACT_AUDIT_ALL] = { { R_AUDITOR, K_ADMIN | K_COMMITTEE } },
 	[ACT_SOP_READ] = { { R_ANY, K_ANY } },

@@ -28,6 +28,7 @@ static const struct db_stmt stmts[] = {
 	    "organisation_id, must_change_password) "
 	    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING "
 	    "RETURNING id" },
+	{ "user_deactivate", "UPDATE users SET active = false WHERE id = $1" },
 	{ "user_list",
 	    "SELECT u.id, u.username, u.role, u.organisation_id, u.active, "
 	    "u.must_change_password, to_char(u.created_at, "
@@ -37,7 +38,8 @@ static const struct db_stmt stmts[] = {
 	{ "user_get",
 	    "SELECT u.id, u.username, u.role, u.organisation_id, u.active, "
 	    "u.must_change_password, to_char(u.created_at, "
-	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM users u WHERE u.id = $1" },
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), o.kind FROM users u "
+	    "JOIN organisations o ON o.id = u.organisation_id WHERE u.id = $1" },
 	{ "user_update",
 	    "WITH ended AS (DELETE FROM sessions WHERE user_id = $1 AND "
 	    "($2::boolean IS FALSE OR $4::text IS NOT NULL OR "
@@ -232,6 +234,7 @@ auth_user_create(const struct actor *who, const char *username,
 	struct db *db = NULL;
 	json_t *detail;
 	enum pa_err rc;
+	int pending = 0;
 
 	*out = NULL;
 	*field = NULL;
@@ -260,6 +263,15 @@ auth_user_create(const struct actor *who, const char *username,
 		*field = "organisation_id";
 		rc = PA_INVALID;
 	}
+	/*
+	 * Two people: an account the administration opens in an
+	 * organisation that handles cases waits, inactive, until a
+	 * supervisor of that organisation approves it. Otherwise the
+	 * administrator could give themselves a way into victims' files.
+	 */
+	if (rc == PA_OK && who != NULL &&
+	    auth_kind_reaches_cases(db_res_get(res, 0, 0)))
+		pending = 1;
 	db_res_free(res);
 	res = NULL;
 	if (rc == PA_OK) {
@@ -281,17 +293,37 @@ auth_user_create(const struct actor *who, const char *username,
 		rc = audit_change(db, who, "user.create", "user", id, detail);
 		json_decref(detail);
 	}
+	if (rc == PA_OK && pending)
+		rc = db_exec(db, "user_deactivate", &DB_TEXT(id), 1, NULL);
 	if (rc == PA_OK)
 		rc = db_exec(db, "user_get", &DB_TEXT(id), 1, &res);
 	rc = db_tx_end(db, rc);
-	if (rc == PA_OK && db_res_rows(res) == 1)
+	if (rc == PA_OK && db_res_rows(res) == 1) {
 		*out = user_json(res, 0);
-	else if (rc == PA_OK)
+		if (pending)
+			json_object_set_new(*out, "pending_approval",
+			    json_true());
+	} else if (rc == PA_OK)
 		rc = PA_INTERNAL;
 out:
 	db_res_free(res);
 	db_release(db);
 	return rc;
+}
+
+int
+auth_kind_reaches_cases(const char *kind)
+{
+	static const char *const field[] = { "police", "ngo", "shelter",
+		"one_stop_center", "child_protection", "labour_inspection",
+		"judiciary" };
+	size_t i;
+
+	for (i = 0; kind != NULL && i < sizeof(field) / sizeof(field[0]);
+	     i++)
+		if (strcmp(field[i], kind) == 0)
+			return 1;
+	return 0;
 }
 
 enum pa_err
@@ -352,6 +384,27 @@ auth_user_update(const struct actor *who, const char *id, int active,
 	rc = db_exec(db, "user_get", &DB_TEXT(id), 1, &res);
 	if (rc == PA_INVALID || (rc == PA_OK && db_res_rows(res) != 1))
 		rc = PA_NOT_FOUND;
+	/*
+	 * A supervisor approves or suspends the accounts of their own
+	 * organisation, nothing else; the administration may not turn on,
+	 * or reset the password of, an account that reaches victims' files
+	 * (a reset leaves it waiting for the supervisor's approval).
+	 */
+	if (rc == PA_OK && who != NULL && strcmp(who->role, "admin") != 0) {
+		if (strcmp(db_res_get(res, 0, 3), who->org_id) != 0)
+			rc = PA_NOT_FOUND;
+		else if (role != NULL || password != NULL || active < 0) {
+			*field = role != NULL ? "role" : "password";
+			rc = PA_FORBIDDEN;
+		}
+	} else if (rc == PA_OK && who != NULL &&
+	    auth_kind_reaches_cases(db_res_get(res, 0, 7))) {
+		if (active == 1) {
+			*field = "active";
+			rc = PA_FORBIDDEN;
+		} else if (password != NULL)
+			active = 0;
+	}
 	if (rc == PA_OK && password != NULL &&
 	    auth_password_policy(db_res_get(res, 0, 1), password) != PA_OK) {
 		*field = "password";

@@ -41,7 +41,7 @@ enum auth_action {
 	ACT_ORG_LIST,
 	ACT_USER_CREATE,
 	ACT_USER_LIST,
-	ACT_USER_UPDATE,
+	ACT_USER_UPDATE,	/* admin; supervisors: approve their own */
 	ACT_AUDIT_READ,
 	ACT_AUDIT_ALL,		/* read every organisation's audit records */
 	ACT_SOP_READ,
@@ -63,6 +63,9 @@ void auth_init(const struct auth_settings *s);
 
 /* 1 when the actor's role and organisation kind allow the action. */
 int auth_allowed(const struct actor *a, enum auth_action act);
+
+/* 1 for the kinds of organisation that handle victims' cases. */
+int auth_kind_reaches_cases(const char *kind);
 
 /* Fixed codes of the API contract. */
 int auth_kind_valid(const char *kind);

@@ -90,6 +90,15 @@ user_result(struct req *r, enum pa_err rc, const char *field)
 		return req_fail(r, rc, field,
 		    "vous ne pouvez pas changer vos propres droits",
 		    "you cannot change your own rights");
+	if (rc == PA_FORBIDDEN && field != NULL &&
+	    strcmp(field, "active") == 0)
+		return req_fail(r, rc, field,
+		    "un superviseur de l'organisation approuve ce compte",
+		    "a supervisor of the organisation approves this account");
+	if (rc == PA_FORBIDDEN)
+		return req_fail(r, rc, field,
+		    "un superviseur ne fait qu'approuver ou suspendre",
+		    "a supervisor only approves or suspends");
 	if (rc == PA_BUSY)
 		r->retry_after = 2;
 	return rc;
@@ -122,6 +131,9 @@ h_user_list(struct req *r)
 
 	if (o != NULL && !jv_uuid_valid(o))
 		return invalid(r, "organisation_id");
+	/* A supervisor lists their own organisation only. */
+	if (strcmp(r->who.role, "admin") != 0)
+		o = r->who.org_id;
 	if ((rc = req_db(r, &db)) != PA_OK)
 		return rc;
 	return auth_user_list(db, &r->who, o, &r->out);
