@@ -83,7 +83,7 @@ static const struct cfg_row cfg_rows[] = {
 	    "Argon2id memory per hash, in KiB" },
 	{ "argon2_concurrency", "PASSERELLE_ARGON2_CONCURRENCY", CFG_INT,
 	    OFF(argon2_concurrency), "0", 0, 256,
-	    "password hashes running at once at most (0: one per core)" },
+	    "password hashes running at once at most (0: cores - 1)" },
 	{ "throttle_account", "PASSERELLE_THROTTLE_ACCOUNT", CFG_INT,
 	    OFF(throttle_account), "10", 1, 10000,
 	    "failed logins of one account name per window before 429" },
@@ -273,8 +273,9 @@ config_load(struct config *c, int argc, char **argv, char **rest,
 	if (c->threads == 0) {
 		c->threads = cores > 0 ? (cores > 64 ? 256 : cores * 4) : 4;
 	}
+	/* Leave a core to everything else: logins must not starve reads. */
 	if (c->argon2_concurrency == 0)
-		c->argon2_concurrency = cores > 0 ? cores : 1;
+		c->argon2_concurrency = cores > 1 ? cores - 1 : 1;
 	if (c->db_pool_size == 0)
 		c->db_pool_size = c->threads + 2;
 	return 0;

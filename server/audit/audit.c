@@ -149,10 +149,24 @@ join_fields(const char *const *fields, size_t n)
 	return s;
 }
 
+/*
+ * The chain a record goes to: the organisation's UUID with its last two
+ * hex digits replaced by the pool connection's slot (mod 16). A connection
+ * runs one transaction at a time, so two requests never wait on one chain
+ * head unless they share a connection slot in two server processes; each
+ * organisation still has its own chains, verified one by one.
+ */
+static void
+chain_of(struct db *db, const char *org, char out[37])
+{
+	snprintf(out, 37, "%.34s%02x", org ? org : NIL_CHAIN,
+	    (unsigned int)db_slot(db) & 0x0f);
+}
+
 enum pa_err
 audit_add(struct db *db, const struct audit_entry *e)
 {
-	const char *chain = e->organisation_id ? e->organisation_id : NIL_CHAIN;
+	char chain[37];
 	unsigned char *prev = NULL, hash[SEC_HASH_BYTES];
 	char seq[24], at_us[24], *fields = NULL, *detail = NULL;
 	struct db_res *res = NULL;
@@ -162,6 +176,7 @@ audit_add(struct db *db, const struct audit_entry *e)
 	int64_t cur;
 	enum pa_err rc;
 
+	chain_of(db, e->organisation_id, chain);
 	if ((rc = db_exec(db, "audit_head_lock", &DB_TEXT(chain), 1, &res)) !=
 	    PA_OK)
 		goto out;

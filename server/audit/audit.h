@@ -1,7 +1,8 @@
 /*
  * audit: the append-only, hash-chained audit trail. Records name who, what,
  * which resource and which fields (names only), from which address, when;
- * never victim data, never secrets. One chain per organisation: a record's
+ * never victim data, never secrets. Chains per organisation (one per pool
+ * connection slot, so concurrent writes never queue on one head): a record's
  * hash is the keyed BLAKE2b of the previous hash and its canonical content,
  * so a record rewritten behind the server's back breaks its chain.
  */

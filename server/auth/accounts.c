@@ -12,7 +12,8 @@
 #include "../db/db.h"
 #include "auth.h"
 
-#define PW_WAIT_MS 2000
+/* Short: a thread waiting for a hashing slot serves nobody else. */
+#define PW_WAIT_MS 300
 
 static const struct db_stmt stmts[] = {
 	{ "org_insert",

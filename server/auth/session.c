@@ -20,7 +20,8 @@
 #include "../util/jv.h"
 #include "auth.h"
 
-#define PW_WAIT_MS 2000
+/* Short: a thread waiting for a hashing slot serves nobody else. */
+#define PW_WAIT_MS 300
 
 void auth_accounts_init(void);	/* accounts.c */
 

@@ -1174,7 +1174,16 @@ cases_create(struct db *db, const struct actor *who, json_t *body,
 	snprintf(year, sizeof(year), "%.4s", today);
 	if ((rc = auth_tx_begin(db, who)) != PA_OK)
 		goto out;
-	{
+	/*
+	 * The audit record and the duplicate check come first: the insert
+	 * takes the year's reference counter, whose row lock every other
+	 * registration in the country waits on until this one commits.
+	 */
+	rc = cases_audit(db, who, "case.create", id, fnames,
+	    names_of(written, fnames, 64), NULL);
+	if (rc == PA_OK)
+		dups = find_duplicates(db, who, id, &v, &rc);
+	if (rc == PA_OK) {
 		struct db_arg a[21] = { DB_TEXT(id),
 			DB_TEXT(s->reference_prefix), DB_TEXT(year),
 			DB_TEXT(who->org_id), DB_TEXT(who->user_id),
@@ -1194,9 +1203,6 @@ cases_create(struct db *db, const struct actor *who, json_t *body,
 	}
 	if (rc == PA_OK && db_res_rows(res) != 1)
 		rc = PA_INTERNAL;
-	if (rc == PA_OK)
-		rc = cases_audit(db, who, "case.create", id, fnames,
-		    names_of(written, fnames, 64), NULL);
 	if (rc == PA_OK) {
 		json_t *ev = json_pack("{s:s}", "stage", s->initial_stage);
 
@@ -1204,8 +1210,6 @@ cases_create(struct db *db, const struct actor *who, json_t *body,
 		    NULL, NULL);
 		json_decref(ev);
 	}
-	if (rc == PA_OK)
-		dups = find_duplicates(db, who, id, &v, &rc);
 	rc = db_tx_end(db, rc);
 	if (rc == PA_OK) {
 		*out = json_pack("{s:s, s:s, s:s, s:i, s:o}", "id", id,

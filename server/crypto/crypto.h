@@ -144,7 +144,8 @@ enum pa_err sec_stored_rewrap(const struct sec_master *from,
 enum pa_err sec_seal(const struct sec_case_key *key, const char *table,
     const char *column, const char *row_id, const void *plain, size_t len,
     unsigned char **out, size_t *outlen);
-/* *plain is NUL-terminated, in guarded memory: free with sec_plain_free. */
+/* *plain is NUL-terminated (plainlen bytes before the NUL); the caller
+ * wipes and frees it with sec_plain_free(plain, plainlen). */
 enum pa_err sec_open(const struct sec_case_key *key, const char *table,
     const char *column, const char *row_id, const unsigned char *sealed,
     size_t len, char **plain, size_t *plainlen);

@@ -23,6 +23,33 @@ struct sec_case_key {
 	unsigned char k[KEYB];
 };
 
+/*
+ * sodium_malloc costs a few system calls (guard pages, mlock): too much
+ * for every case a request opens. Each thread keeps a few spare guarded
+ * key slots, wiped when given back, and reuses them.
+ */
+#define SPARE_KEYS 4
+static _Thread_local struct sec_case_key *spare[SPARE_KEYS];
+static _Thread_local int nspare;
+
+static struct sec_case_key *
+key_alloc(void)
+{
+	if (nspare > 0)
+		return spare[--nspare];
+	return sodium_malloc(sizeof(struct sec_case_key));
+}
+
+static void
+key_release(struct sec_case_key *k)
+{
+	sodium_memzero(k, sizeof(*k));
+	if (nspare < SPARE_KEYS)
+		spare[nspare++] = k;
+	else
+		sodium_free(k);
+}
+
 /* The wrapping subkey of a master key (not the ring's: rotation). */
 static int
 wrap_key(const struct sec_master *m, unsigned char out[KEYB])
@@ -190,11 +217,11 @@ sec_case_key_new(const char *case_id, struct sec_case_key **key,
 	enum pa_err rc;
 
 	*key = NULL;
-	if (m == NULL || (k = sodium_malloc(sizeof(*k))) == NULL)
+	if (m == NULL || (k = key_alloc()) == NULL)
 		return PA_INTERNAL;
 	crypto_aead_xchacha20poly1305_ietf_keygen(k->k);
 	if ((rc = wrap_with(m, case_id, k->k, wrapped, wlen)) != PA_OK) {
-		sodium_free(k);
+		key_release(k);
 		return rc;
 	}
 	*key = k;
@@ -210,10 +237,10 @@ sec_case_key_open(const char *case_id, const unsigned char *wrapped,
 	enum pa_err rc;
 
 	*key = NULL;
-	if (m == NULL || (k = sodium_malloc(sizeof(*k))) == NULL)
+	if (m == NULL || (k = key_alloc()) == NULL)
 		return PA_INTERNAL;
 	if ((rc = unwrap_with(m, case_id, wrapped, wlen, k->k)) != PA_OK) {
-		sodium_free(k);
+		key_release(k);
 		return rc;
 	}
 	*key = k;
@@ -224,7 +251,7 @@ void
 sec_case_key_free(struct sec_case_key *key)
 {
 	if (key != NULL)
-		sodium_free(key);	/* zeroes it */
+		key_release(key);	/* wiped, then kept or freed */
 }
 
 enum pa_err
@@ -295,12 +322,16 @@ sec_open(const struct sec_case_key *key, const char *table,
 		return PA_INTERNAL;
 	if ((adl = field_ad(ad, sizeof(ad), table, column, row_id)) == 0)
 		return PA_INTERNAL;
-	if ((p = sodium_malloc(len - SEAL_HDR - ABYTES + 1)) == NULL)
+	/*
+	 * Plaintexts live for the time of one request and are wiped by
+	 * sec_plain_free; ordinary memory keeps reads cheap.
+	 */
+	if ((p = malloc(len - SEAL_HDR - ABYTES + 1)) == NULL)
 		return PA_INTERNAL;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)p, &pl,
 		NULL, sealed + SEAL_HDR, len - SEAL_HDR,
 		(const unsigned char *)ad, adl, sealed + 2, key->k) != 0) {
-		sodium_free(p);
+		free(p);
 		return PA_INTERNAL;
 	}
 	p[pl] = '\0';
@@ -312,9 +343,10 @@ sec_open(const struct sec_case_key *key, const char *table,
 void
 sec_plain_free(char *plain, size_t len)
 {
-	(void)len;
-	if (plain != NULL)
-		sodium_free(plain);	/* zeroes it */
+	if (plain == NULL)
+		return;
+	sodium_memzero(plain, len + 1);
+	free(plain);
 }
 
 int

@@ -55,6 +55,9 @@ void db_pool_close(void);
 
 /* Leases a connection (PA_DB on timeout or when PostgreSQL is away). */
 enum pa_err db_acquire(struct db **out);
+/* The leased connection's index in the pool (stable for its life). */
+int db_slot(const struct db *db);
+
 /* Returns a lease; rolls back a transaction left open. NULL is ignored. */
 void db_release(struct db *db);
 

@@ -281,6 +281,12 @@ db_acquire(struct db **out)
 	return PA_OK;
 }
 
+int
+db_slot(const struct db *d)
+{
+	return d->idx;
+}
+
 static PGresult *
 exec_plain(PGconn *c, const char *sql)
 {
