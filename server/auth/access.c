@@ -67,6 +67,9 @@ static const struct grant table[ACT_COUNT][2] = {
 	[ACT_AUDIT_ALL] = { { R_AUDITOR, K_ADMIN | K_COMMITTEE } },
 	[ACT_SOP_READ] = { { R_ANY, K_ANY } },
 	[ACT_VICTIM_DATA] = { { R_CASEWORKER | R_SUPERVISOR, K_FIELD } },
+	/* Who identifies and so leads: not the courts, which receive. */
+	[ACT_CASE_CREATE] = { { R_CASEWORKER | R_SUPERVISOR,
+	    K_FIELD & ~K_JUDICIARY } },
 	/* Analysts of the committee (the country); supervisors (their own). */
 	[ACT_STATS] = { { R_ANALYST, K_COMMITTEE }, { R_SUPERVISOR, K_FIELD } },
 };

@@ -46,6 +46,7 @@ enum auth_action {
 	ACT_AUDIT_ALL,		/* read every organisation's audit records */
 	ACT_SOP_READ,
 	ACT_VICTIM_DATA,	/* any access to a victim's case */
+	ACT_CASE_CREATE,	/* register a presumed victim (and lead) */
 	ACT_STATS,		/* anonymised statistics and exports */
 	ACT_COUNT
 };

@@ -108,7 +108,10 @@ static const struct db_stmt stmts[] = {
 	    "cn AS (UPDATE consents SET note = NULL WHERE case_id = $1), "
 	    "rn AS (UPDATE referrals SET note = NULL, closed_note = NULL "
 	    "WHERE case_id = $1), "
-	    "ev AS (UPDATE case_events SET body = NULL WHERE case_id = $1) "
+	    "ev AS (UPDATE case_events SET body = NULL WHERE case_id = $1), "
+	    "rw AS (UPDATE referrals SET status = 'withdrawn', "
+	    "closed_at = now(), closed_reason = 'case_erased' "
+	    "WHERE case_id = $1 AND status = 'pending') "
 	    "UPDATE cases SET erased_at = now(), version = version + 1, "
 	    "updated_at = now() WHERE id = $1 AND erased_at IS NULL "
 	    "RETURNING version" },

@@ -88,9 +88,11 @@ static const struct db_stmt stmts[] = {
 	    "SELECT case_id, status FROM referrals WHERE id = $1 AND "
 	    "(from_organisation_id = $2 OR to_organisation_id = $2)" },
 	{ "wf_referral_accept",
-	    "UPDATE referrals SET status = 'accepted', answered_at = now(), "
-	    "answered_by = $3 WHERE id = $1 AND to_organisation_id = $2 AND "
-	    "status = 'pending' RETURNING case_id, service" },
+	    "UPDATE referrals r SET status = 'accepted', answered_at = now(), "
+	    "answered_by = $3 WHERE r.id = $1 AND r.to_organisation_id = $2 "
+	    "AND r.status = 'pending' AND NOT EXISTS (SELECT 1 FROM cases c "
+	    "WHERE c.id = r.case_id AND c.erased_at IS NOT NULL) "
+	    "RETURNING case_id, service" },
 	{ "wf_referral_decline",
 	    "UPDATE referrals SET status = 'declined', answered_at = now(), "
 	    "answered_by = $3, decline_reason = $4, closed_note = $5, "
@@ -282,8 +284,8 @@ event_add(struct db *db, const struct actor *who, const char *case_id,
 	if ((rc = seal_text(key, "case_events", "body", id, text, &body,
 		 &blen)) != PA_OK)
 		return rc;
-	if ((dj = json_dumps(detail ? detail : json_object(),
-		 JSON_COMPACT)) == NULL) {
+	dj = detail ? json_dumps(detail, JSON_COMPACT) : strdup("{}");
+	if (dj == NULL) {
 		free(body);
 		return PA_INTERNAL;
 	}

@@ -75,7 +75,7 @@ const struct route http_routes[] = {
 	{ "GET", "/api/v1/sop", h_sop, AUTH, NULL, ACT_SOP_READ },
 
 	{ "POST", "/api/v1/cases", h_case_create, AUTH | BODY | ROUTE_LARGE,
-	    h_case_body, ACT_VICTIM_DATA },
+	    h_case_body, ACT_CASE_CREATE },
 	{ "GET", "/api/v1/cases", h_case_list, AUTH, NULL, ACT_VICTIM_DATA },
 	{ "POST", "/api/v1/cases/search", h_case_search, AUTH | BODY,
 	    h_case_search_body, ACT_VICTIM_DATA },

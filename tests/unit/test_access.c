@@ -30,8 +30,8 @@ static const char *const kinds[] = { "police", "ngo", "shelter",
 static const char *const actions[] = { "ACT_NONE", "ACT_SELF", "ACT_ORG_CREATE",
 	"ACT_ORG_LIST", "ACT_USER_CREATE", "ACT_USER_LIST", "ACT_USER_UPDATE",
 	"ACT_AUDIT_READ", "ACT_AUDIT_ALL", "ACT_SOP_READ", "ACT_VICTIM_DATA",
-	"ACT_STATS" };
-#define NACTIONS 12
+	"ACT_CASE_CREATE", "ACT_STATS" };
+#define NACTIONS 13
 
 /*
  * The table: for each action, one line per role, one column per kind, in
@@ -127,6 +127,14 @@ static const char *const expect[NACTIONS][NROLES] = {
 	 * for the country, field organisations' analysts and supervisors for
 	 * their own cases; never the administration. */
 	/* Supervisors of field kinds (their own); analysts of the committee. */
+	/* Field kinds but the judiciary: they identify and lead. */
+	[ACT_CASE_CREATE] = {
+		"1111110" "..",
+		"1111110" "..",
+		"......." "..",
+		"......." "..",
+		"......." "..",
+	},
 	[ACT_STATS] = {
 		"......." "..",
 		"1111111" "..",

@@ -1,0 +1,1799 @@
+/*
+ * The referral workflow, whole journeys across organisations with the real
+ * demo accounts: identification by the police, consents, referrals with
+ * their deadlines, what a receiver sees before and after accepting, notes
+ * and the consents that open or close them, a child's case and the referral
+ * to child protection it needs, every refusal (changing nothing), unmet
+ * needs, consent withdrawal, two people accepting at once, transfer of the
+ * lead, overdue referrals, services and the justice track, and a second
+ * country's SOP file driving other stages on the same code.
+ *
+ * Each test runs on a database and a server of its own (a checked fixture).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "harness.h"
+
+/* ======================================================================
+ * Helpers (static: each suite carries its own copy).
+ */
+
+#define DEMO_PW "Passerelle-Demo-2026"
+#define FAST_OPS "PASSERELLE_ARGON2_OPS=2"
+#define FAST_MEM "PASSERELLE_ARGON2_MEM_KIB=19456"
+
+/* A database with its own key file, a server on it, and the demo data. */
+struct env {
+	char *db;
+	char dir[64];
+	char key[128];
+	char key_env[160];
+	char sop_env[256]; /* "PASSERELLE_SOP=..." or "" */
+	int fast;          /* cheap Argon2 */
+	struct harness_server srv;
+};
+
+/* A logged-in account: the cookie's token, the CSRF token, who. */
+struct sess {
+	char token[96];
+	char csrf[96];
+	char user_id[40];
+	char org_id[40];
+	char username[64];
+};
+
+/* An answer: status, body (owned by r) and its JSON (or NULL). */
+struct res {
+	long st;
+	const char *body;
+	json_t *j;
+	struct harness_resp r;
+};
+
+static void
+res_free(struct res *x)
+{
+	json_decref(x->j);
+	x->j = NULL;
+	harness_resp_free(&x->r);
+	x->body = NULL;
+}
+
+#define EXPECT(x, code, what)                                                  \
+	ck_assert_msg((x).st == (code), "%s: expected %d, got %ld (%.600s)",   \
+	    (what), (int)(code), (x).st, (x).body ? (x).body : "")
+
+static void
+today(char out[11])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Member of j by dotted path ("items.0.id"); NULL when absent. */
+static json_t *
+jpath(json_t *j, const char *path)
+{
+	char key[128];
+	const char *p = path;
+	size_t n;
+
+	while (j != NULL && *p != '\0') {
+		n = strcspn(p, ".");
+		snprintf(key, sizeof(key), "%.*s", (int)n, p);
+		if (json_is_array(j)) {
+			char *end;
+			long i = strtol(key, &end, 10);
+
+			j = (*end != '\0' || i < 0)
+			        ? NULL
+			        : json_array_get(j, (size_t)i);
+		} else
+			j = json_object_get(j, key);
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	return j;
+}
+
+static const char *
+jstr(json_t *j, const char *path)
+{
+	const char *s = json_string_value(jpath(j, path));
+
+	return s ? s : "";
+}
+
+static long long
+jint(json_t *j, const char *path)
+{
+	return (long long)json_integer_value(jpath(j, path));
+}
+
+/* Sends a request as s (NULL: no session), with CSRF on writes. */
+static struct res
+call(const struct harness_server *srv, const struct sess *s, const char *method,
+    const char *path, const char *body)
+{
+	char cookie[160], csrf[160];
+	const char *h[6];
+	size_t n = 0;
+	struct res x;
+
+	memset(&x, 0, sizeof(x));
+	if (s != NULL && s->token[0] != '\0') {
+		snprintf(cookie, sizeof(cookie),
+		    "Cookie: passerelle_session=%s", s->token);
+		h[n++] = cookie;
+	}
+	if (s != NULL && s->csrf[0] != '\0' && strcmp(method, "GET") != 0) {
+		snprintf(csrf, sizeof(csrf), "X-CSRF-Token: %s", s->csrf);
+		h[n++] = csrf;
+	}
+	if (body != NULL)
+		h[n++] = "Content-Type: application/json";
+	h[n] = NULL;
+	x.st = harness_http(srv, method, path, h, body, &x.r);
+	x.body = x.r.body ? x.r.body : "";
+	x.j = harness_json(&x.r);
+	return x;
+}
+
+/* The same with a JSON body, which it takes (NULL: no body). */
+static struct res
+callj(const struct harness_server *srv, const struct sess *s,
+    const char *method, const char *path, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct res x;
+
+	json_decref(body);
+	x = call(srv, s, method, path, text);
+	free(text);
+	return x;
+}
+
+/* The session token a Set-Cookie header of resp sets, into out. */
+static int
+cookie_token(const struct harness_resp *r, char *out, size_t outlen)
+{
+	const char *v;
+	size_t i, n;
+
+	out[0] = '\0';
+	for (i = 0; (v = harness_resp_header_n(r, "Set-Cookie", i)) != NULL;
+	     i++)
+		if (strncmp(v, "passerelle_session=", 19) == 0) {
+			n = strcspn(v + 19, ";");
+			snprintf(out, outlen, "%.*s", (int)n, v + 19);
+			return 0;
+		}
+	return -1;
+}
+
+/* Logs in; fills s on 200. Returns the status. */
+static long
+login(const struct harness_server *srv, const char *user, const char *pw,
+    struct sess *s)
+{
+	struct res x;
+	long st;
+
+	memset(s, 0, sizeof(*s));
+	x = callj(srv, NULL, "POST", "/api/v1/session",
+	    json_pack("{s:s, s:s}", "username", user, "password", pw));
+	st = x.st;
+	if (st == 200) {
+		(void)cookie_token(&x.r, s->token, sizeof(s->token));
+		snprintf(s->csrf, sizeof(s->csrf), "%s",
+		    jstr(x.j, "csrf_token"));
+		snprintf(s->user_id, sizeof(s->user_id), "%s",
+		    jstr(x.j, "user.id"));
+		snprintf(s->org_id, sizeof(s->org_id), "%s",
+		    jstr(x.j, "user.organisation.id"));
+		snprintf(s->username, sizeof(s->username), "%s", user);
+	}
+	res_free(&x);
+	return st;
+}
+
+static void
+login_ok(const struct harness_server *srv, const char *user, struct sess *s)
+{
+	long st = login(srv, user, DEMO_PW, s);
+
+	ck_assert_msg(st == 200, "login %s: %ld", user, st);
+	ck_assert_msg(s->token[0] != '\0' && s->csrf[0] != '\0',
+	    "login %s: no token or no CSRF token", user);
+}
+
+/* One value of a query with up to two text parameters ("" on NULL). */
+static void
+sqlv(const char *db, const char *sql, const char *p1, const char *p2, char *out,
+    size_t outlen)
+{
+	const char *params[2] = { p1, p2 };
+	int np = p2 ? 2 : p1 ? 1 : 0;
+	int rc = harness_value(db, sql, params, np, out, outlen);
+
+	ck_assert_msg(rc >= 0, "query failed: %s", sql);
+	if (rc == 1)
+		out[0] = '\0';
+}
+
+static long
+sqln(const char *db, const char *sql, const char *p1, const char *p2)
+{
+	char out[64];
+
+	sqlv(db, sql, p1, p2, out, sizeof(out));
+	return strtol(out, NULL, 10);
+}
+
+static void
+org_id_of(const struct env *e, const char *username, char out[40])
+{
+	sqlv(e->db, "SELECT organisation_id FROM users WHERE username = $1",
+	    username, NULL, out, 40);
+	ck_assert_msg(out[0] != '\0', "no user %s", username);
+}
+
+/* Environment for passerelle subcommands on e's database and key. */
+static void
+env_vars(const struct env *e, const char *key_file, char dbv[1200],
+    char keyv[300], const char *env[8])
+{
+	size_t n = 0;
+
+	snprintf(dbv, 1200, "PASSERELLE_DATABASE_URL=%s", e->db);
+	snprintf(keyv, 300, "PASSERELLE_KEY_FILE=%s",
+	    key_file ? key_file : e->key);
+	env[n++] = dbv;
+	env[n++] = keyv;
+	if (e->fast) {
+		env[n++] = FAST_OPS;
+		env[n++] = FAST_MEM;
+	}
+	if (e->sop_env[0] != '\0')
+		env[n++] = e->sop_env;
+	env[n] = NULL;
+}
+
+/* Runs `passerelle args...` on e's database with key_file (NULL: e's). */
+static int
+env_run(const struct env *e, const char *key_file, const char *const *args,
+    char *out, size_t outlen)
+{
+	char dbv[1200], keyv[300];
+	const char *env[8];
+
+	env_vars(e, key_file, dbv, keyv, env);
+	return harness_run(env, args, out, outlen);
+}
+
+/* Starts another server on e's database (same key unless key_file). */
+static int
+env_server(struct env *e, struct harness_server *srv, const char *key_file,
+    const char *const *more)
+{
+	char keyv[300];
+	const char *extra[16];
+	size_t n = 0, i;
+
+	snprintf(keyv, sizeof(keyv), "PASSERELLE_KEY_FILE=%s",
+	    key_file ? key_file : e->key);
+	extra[n++] = keyv;
+	if (e->fast) {
+		extra[n++] = FAST_OPS;
+		extra[n++] = FAST_MEM;
+	}
+	if (e->sop_env[0] != '\0')
+		extra[n++] = e->sop_env;
+	for (i = 0; more != NULL && more[i] != NULL && n < 15; i++)
+		extra[n++] = more[i];
+	extra[n] = NULL;
+	return harness_server_start(srv, e->db, extra);
+}
+
+/*
+ * A fresh database, a key file of the test's own (it outlives server
+ * restarts), a server with more settings, then `seed --demo`.
+ */
+static void
+env_start_ex(struct env *e, int fast, const char *sop, const char *const *more)
+{
+	const char *keygen[] = { "keygen", "--out", NULL, NULL };
+	const char *seed[] = { "seed", "--demo", NULL };
+	char out[8192];
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	e->fast = fast;
+	if (sop != NULL)
+		snprintf(e->sop_env, sizeof(e->sop_env), "PASSERELLE_SOP=%s",
+		    sop);
+	ck_assert_int_eq(harness_tmpdir(e->dir, sizeof(e->dir)), 0);
+	snprintf(e->key, sizeof(e->key), "%s/master.key", e->dir);
+	keygen[2] = e->key;
+	ck_assert_int_eq(harness_run(NULL, keygen, out, sizeof(out)), 0);
+	e->db = harness_db_create();
+	ck_assert_msg(e->db != NULL, "cannot create a database");
+	ck_assert_msg(env_server(e, &e->srv, NULL, more) == 0,
+	    "cannot start the server");
+	rc = env_run(e, NULL, seed, out, sizeof(out));
+	ck_assert_msg(rc == 0, "seed --demo exited %d: %s", rc, out);
+}
+
+static void
+env_start(struct env *e)
+{
+	env_start_ex(e, 1, NULL, NULL);
+}
+
+/* Stops the server (which must exit cleanly) and drops everything. */
+static void
+env_stop(struct env *e)
+{
+	int rc = e->srv.pid > 0 ? harness_server_stop(&e->srv) : 0;
+
+	harness_db_drop(e->db);
+	e->db = NULL;
+	if (e->dir[0] != '\0')
+		harness_rmtree(e->dir);
+	e->dir[0] = '\0';
+	ck_assert_msg(rc == 0, "the server exited with %d (log above)", rc);
+}
+
+static struct env wf;
+
+static void
+wf_setup(void)
+{
+	env_start(&wf);
+}
+
+static void
+wf_teardown(void)
+{
+	env_stop(&wf);
+}
+
+/* The organisations of the demo data, by one of their accounts. */
+struct orgs {
+	char police[40], shelter_gao[40], shelter_bko[40], one_stop[40];
+	char child[40], ngo[40], committee[40];
+};
+
+static void
+orgs_load(struct orgs *o)
+{
+	org_id_of(&wf, "police.agent", o->police);
+	org_id_of(&wf, "refuge.gao", o->shelter_gao);
+	org_id_of(&wf, "refuge.bamako", o->shelter_bko);
+	org_id_of(&wf, "guichet.agent", o->one_stop);
+	org_id_of(&wf, "enfance.agent", o->child);
+	org_id_of(&wf, "ong.agent", o->ngo);
+	org_id_of(&wf, "comite.analyste", o->committee);
+}
+
+#define NAME_GIVEN "Rokia"
+#define NAME_FAMILY "Maïga-Wfq"
+#define NARRATIVE "Elle a été conduite de Mopti à Gao par un certain Yacouba."
+
+/* An adult's case with a name and a narrative; age 30 by estimate. */
+static json_t *
+adult_case(void)
+{
+	char d[11];
+
+	today(d);
+	return json_pack("{s:{s:s, s:s, s:i, s:s}, s:{s:s, s:s, s:[s], s:[s], "
+	                 "s:s}}",
+	    "victim", "given_name", NAME_GIVEN, "family_name", NAME_FAMILY,
+	    "age_estimate", 30, "sex", "female", "identification", "date", d,
+	    "region", "gao", "exploitation_types", "sexual_exploitation",
+	    "urgent_needs", "safe_shelter", "narrative", NARRATIVE);
+}
+
+static void
+create_case(const struct sess *s, json_t *body, char id[40])
+{
+	struct res x = callj(&wf.srv, s, "POST", "/api/v1/cases", body);
+
+	EXPECT(x, 201, "create case");
+	snprintf(id, 40, "%s", jstr(x.j, "id"));
+	res_free(&x);
+}
+
+static struct res
+get_case(const struct sess *s, const char *id)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s", id);
+	return call(&wf.srv, s, "GET", path, NULL);
+}
+
+/* The case as s reads it (caller decrefs); 200 required. */
+static json_t *
+case_json(const struct sess *s, const char *id)
+{
+	struct res x = get_case(s, id);
+	json_t *j;
+
+	EXPECT(x, 200, "GET the case");
+	j = json_incref(x.j);
+	res_free(&x);
+	return j;
+}
+
+static struct res
+consent_add(const struct sess *s, const char *case_id, const char *scope,
+    const char *by)
+{
+	char path[256], d[11];
+
+	today(d);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/consents", case_id);
+	return callj(&wf.srv, s, "POST", path,
+	    json_pack("{s:s, s:s, s:s}", "scope", scope, "given_by", by, "date",
+	        d));
+}
+
+static void
+consent_ok(const struct sess *s, const char *case_id, const char *scope,
+    const char *by, char id[40])
+{
+	struct res x = consent_add(s, case_id, scope, by);
+
+	EXPECT(x, 201, "consent");
+	snprintf(id, 40, "%s", jstr(x.j, "id"));
+	res_free(&x);
+}
+
+static struct res
+refer(const struct sess *s, const char *case_id, const char *to,
+    const char *service, const char *urgency, const char *consent)
+{
+	char path[256];
+	json_t *b;
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/referrals", case_id);
+	b = json_pack("{s:s, s:s, s:s}", "to_organisation_id", to, "service",
+	    service, "urgency", urgency);
+	if (consent != NULL)
+		json_object_set_new(b, "consent_id", json_string(consent));
+	return callj(&wf.srv, s, "POST", path, b);
+}
+
+static void
+refer_ok(const struct sess *s, const char *case_id, const char *to,
+    const char *service, const char *consent, char id[40])
+{
+	struct res x = refer(s, case_id, to, service, "normal", consent);
+
+	EXPECT(x, 201, "referral");
+	ck_assert_str_eq(jstr(x.j, "status"), "pending");
+	snprintf(id, 40, "%s", jstr(x.j, "id"));
+	res_free(&x);
+}
+
+/* POST /referrals/{id}/{act} with body (taken; NULL: {}). */
+static struct res
+ref_act(const struct sess *s, const char *rid, const char *act, json_t *body)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/api/v1/referrals/%s/%s", rid, act);
+	return callj(&wf.srv, s, "POST", path, body ? body : json_object());
+}
+
+static void
+accept_ok(const struct sess *s, const char *rid)
+{
+	struct res x = ref_act(s, rid, "accept", NULL);
+
+	EXPECT(x, 200, "accept");
+	ck_assert_str_eq(jstr(x.j, "status"), "accepted");
+	res_free(&x);
+}
+
+static struct res
+transition(const struct sess *s, const char *case_id, const char *t,
+    long long version)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/transitions", case_id);
+	return callj(&wf.srv, s, "POST", path,
+	    json_pack("{s:s, s:I}", "transition", t, "version",
+	        (json_int_t)version));
+}
+
+/* The entry of array (of objects) whose member key is val, or NULL. */
+static json_t *
+find_by(json_t *arr, const char *key, const char *val)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+	{
+		if (strcmp(jstr(v, key), val) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+static int
+has_string(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+	{
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Seconds since 1970 of an RFC 3339 UTC time ("...Z"), or -1. */
+static long
+rfc3339(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL)
+		return -1;
+	return (long)timegm(&tm);
+}
+
+/* The loaded SOP, as served (caller decrefs). */
+static json_t *
+served_sop(const struct harness_server *srv, const struct sess *s)
+{
+	struct res x = call(srv, s, "GET", "/api/v1/sop", NULL);
+	json_t *j;
+
+	EXPECT(x, 200, "GET /api/v1/sop");
+	j = json_incref(x.j);
+	res_free(&x);
+	return j;
+}
+
+static int
+in_array(json_t *arr, const char *s)
+{
+	return arr == NULL || has_string(arr, s);
+}
+
+/* Does the SOP let (kind, role) see section.name with consents in force? */
+static int
+sop_visible(json_t *sop, const char *section, const char *name,
+    const char *kind, const char *role, const char *const *consents)
+{
+	json_t *f, *g;
+	const char *need;
+	size_t i, k, c;
+
+	json_array_foreach(json_object_get(sop, "fields"), i, f)
+	{
+		if (strcmp(jstr(f, "section"), section) != 0 ||
+		    strcmp(jstr(f, "name"), name) != 0)
+			continue;
+		json_array_foreach(json_object_get(f, "visible"), k, g)
+		{
+			if (!in_array(json_object_get(g, "kinds"), kind) ||
+			    !in_array(json_object_get(g, "roles"), role))
+				continue;
+			need = json_string_value(json_object_get(g, "consent"));
+			if (need == NULL)
+				return 1;
+			for (c = 0; consents != NULL && consents[c] != NULL;
+			     c++)
+				if (strcmp(consents[c], need) == 0)
+					return 1;
+		}
+		return 0;
+	}
+	ck_abort_msg("the SOP has no field %s.%s", section, name);
+	return 0;
+}
+
+/* Every member sent is read back when the SOP allows it, else absent. */
+static void
+check_view(json_t *sop, json_t *sent, json_t *got, const char *kind,
+    const char *role, const char *const *consents, const char *who)
+{
+	static const char *const sections[] = { "victim", "identification" };
+	const char *name;
+	json_t *v, *have;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		json_object_foreach(json_object_get(sent, sections[i]), name, v)
+		{
+			have = jpath(json_object_get(got, sections[i]), name);
+			if (sop_visible(sop, sections[i], name, kind, role,
+			        consents))
+				ck_assert_msg(have != NULL &&
+				                  json_equal(v, have),
+				    "%s: %s.%s not read back", who, sections[i],
+				    name);
+			else
+				ck_assert_msg(have == NULL, "%s: %s.%s shown",
+				    who, sections[i], name);
+		}
+	}
+}
+
+static json_t *
+inbox(const struct sess *s)
+{
+	struct res x = call(&wf.srv, s, "GET", "/api/v1/inbox", NULL);
+	json_t *j;
+
+	EXPECT(x, 200, "inbox");
+	j = json_incref(x.j);
+	res_free(&x);
+	return j;
+}
+
+/* ------------------------------------------------------------ journey */
+
+START_TEST(test_police_refer_an_adult_to_the_gao_shelter)
+{
+	char id[40], cid[40], rid[40], path[256];
+	struct sess p, g;
+	struct orgs o;
+	json_t *sop, *body, *j;
+	struct res x;
+	long due, now;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "refuge.gao", &g);
+	body = adult_case();
+	create_case(&p, json_incref(body), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+
+	x = refer(&p, id, o.shelter_gao, "shelter", "urgent", cid);
+	EXPECT(x, 201, "referral");
+	ck_assert_str_eq(jstr(x.j, "status"), "pending");
+	snprintf(rid, sizeof(rid), "%s", jstr(x.j, "id"));
+	now = (long)time(NULL);
+	due = rfc3339(jstr(x.j, "respond_by"));
+	/* urgent: 4 h (mali.json), give or take a minute. */
+	ck_assert_msg(due > 0 && labs(due - (now + 4 * 3600)) <= 120,
+	    "respond_by %s, now %ld", jstr(x.j, "respond_by"), now);
+	res_free(&x);
+
+	/* The shelter: a summary without identity. */
+	x = call(&wf.srv, &g, "GET", "/api/v1/referrals?direction=incoming",
+	    NULL);
+	EXPECT(x, 200, "incoming");
+	ck_assert_uint_eq(json_array_size(json_object_get(x.j, "items")), 1);
+	ck_assert_str_eq(jstr(x.j, "items.0.id"), rid);
+	ck_assert_str_eq(jstr(x.j, "items.0.service"), "shelter");
+	ck_assert_str_eq(jstr(x.j, "items.0.urgency"), "urgent");
+	ck_assert_str_eq(jstr(x.j, "items.0.summary.sex"), "female");
+	ck_assert_str_eq(jstr(x.j, "items.0.summary.age_band"), "25-34");
+	ck_assert(has_string(jpath(x.j, "items.0.summary.urgent_needs"),
+	    "safe_shelter"));
+	ck_assert_ptr_null(jpath(x.j, "items.0.case_id"));
+	ck_assert_msg(strstr(x.body, NAME_GIVEN) == NULL &&
+	                  strstr(x.body, "Maïga") == NULL &&
+	                  strstr(x.body, "Yacouba") == NULL &&
+	                  strstr(x.body, id) == NULL,
+	    "identity in the incoming list: %s", x.body);
+	res_free(&x);
+	j = inbox(&g);
+	ck_assert_int_eq(jint(j, "pending_incoming_referrals"), 1);
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/referrals/%s", rid);
+	x = call(&wf.srv, &g, "GET", path, NULL);
+	EXPECT(x, 200, "GET the referral");
+	ck_assert_str_eq(jstr(x.j, "status"), "pending");
+	ck_assert_ptr_null(jpath(x.j, "case_id"));
+	ck_assert_msg(strstr(x.body, NAME_GIVEN) == NULL &&
+	                  strstr(x.body, "Maïga") == NULL &&
+	                  strstr(x.body, id) == NULL,
+	    "identity in the referral: %s", x.body);
+	res_free(&x);
+	x = get_case(&g, id);
+	ck_assert_error(&x.r, 404, "not_found");
+	res_free(&x);
+
+	/* The police see it going out. */
+	x = call(&wf.srv, &p, "GET", "/api/v1/referrals?direction=outgoing",
+	    NULL);
+	ck_assert_str_eq(jstr(x.j, "items.0.id"), rid);
+	res_free(&x);
+	j = inbox(&p);
+	ck_assert_int_eq(jint(j, "pending_outgoing_referrals"), 1);
+	ck_assert_int_eq(jint(j, "pending_incoming_referrals"), 0);
+	json_decref(j);
+
+	/* Accepted: the shelter opens the case, as the SOP lets it. */
+	x = ref_act(&g, rid, "accept", NULL);
+	EXPECT(x, 200, "accept");
+	ck_assert_str_eq(jstr(x.j, "status"), "accepted");
+	ck_assert_str_eq(jstr(x.j, "case_id"), id);
+	res_free(&x);
+	j = inbox(&g);
+	ck_assert_int_eq(jint(j, "pending_incoming_referrals"), 0);
+	json_decref(j);
+	sop = served_sop(&wf.srv, &g);
+	j = case_json(&g, id);
+	check_view(sop, body, j, "shelter", "caseworker", NULL, "shelter");
+	ck_assert_str_eq(jstr(j, "victim.given_name"), NAME_GIVEN);
+	ck_assert_str_eq(jstr(j, "identification.narrative"), NARRATIVE);
+	ck_assert_str_eq(jstr(j, "lead_organisation.id"), o.police);
+	json_decref(j);
+	/* On the case, but not its lead: identification is not its to end. */
+	j = case_json(&g, id);
+	ck_assert_ptr_null(find_by(jpath(j, "allowed_transitions"), "id",
+	    "refer_for_assistance"));
+	json_decref(j);
+	json_decref(sop);
+	json_decref(body);
+}
+END_TEST
+
+/* ------------------------------------------------------------- notes */
+
+#define PSY_NOTE "Séance 1 : troubles du sommeil, cauchemars récurrents."
+#define ORG_NOTE "Note interne du guichet : rappeler la famille jeudi."
+
+static int
+note_shown(json_t *c, const char *text)
+{
+	char *dump = json_dumps(c, JSON_COMPACT);
+	int in_notes = 0, in_timeline = 0;
+	json_t *n;
+	size_t i;
+
+	json_array_foreach(json_object_get(c, "notes"), i, n)
+	{
+		if (strcmp(jstr(n, "body"), text) == 0)
+			in_notes = 1;
+	}
+	json_array_foreach(json_object_get(c, "timeline"), i, n)
+	{
+		if (strcmp(jstr(n, "body"), text) == 0)
+			in_timeline = 1;
+	}
+	/* Shown in both, or in neither; and the text nowhere else. */
+	ck_assert_int_eq(in_notes, in_timeline);
+	ck_assert_int_eq(strstr(dump, text) != NULL, in_notes);
+	free(dump);
+	return in_notes;
+}
+
+START_TEST(test_psychosocial_notes_reach_the_police_only_with_consent)
+{
+	char id[40], cid[40], rid[40], share[40], path[256];
+	struct sess p, g;
+	struct orgs o;
+	struct res x;
+	json_t *c;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "guichet.agent", &g);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	refer_ok(&p, id, o.one_stop, "psychosocial", cid, rid);
+	accept_ok(&g, rid);
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/notes", id);
+	x = callj(&wf.srv, &g, "POST", path,
+	    json_pack("{s:s, s:s, s:s}", "body", PSY_NOTE, "visibility", "case",
+	        "category", "psychosocial"));
+	EXPECT(x, 201, "psychosocial note");
+	res_free(&x);
+	/* The police cannot even write one. */
+	x = callj(&wf.srv, &p, "POST", path,
+	    json_pack("{s:s, s:s, s:s}", "body", "avis de la police",
+	        "visibility", "case", "category", "psychosocial"));
+	ck_assert_error(&x.r, 403, "forbidden");
+	res_free(&x);
+
+	c = case_json(&g, id);
+	ck_assert(note_shown(c, PSY_NOTE));
+	json_decref(c);
+	c = case_json(&p, id);
+	ck_assert(!note_shown(c, PSY_NOTE));
+	json_decref(c);
+
+	/* Recorded by the protection side that heard the victim. */
+	consent_ok(&g, id, "share_with_police", "victim", share);
+	c = case_json(&p, id);
+	ck_assert_msg(note_shown(c, PSY_NOTE),
+	    "the note is hidden from the police despite share_with_police");
+	ck_assert_str_eq(jstr(c, "identification.narrative"), NARRATIVE);
+	json_decref(c);
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/consents/%s", id, share);
+	x = call(&wf.srv, &g, "DELETE", path, NULL);
+	EXPECT(x, 200, "withdraw share_with_police");
+	res_free(&x);
+	c = case_json(&p, id);
+	ck_assert_msg(!note_shown(c, PSY_NOTE),
+	    "the note still shows after the withdrawal");
+	ck_assert_ptr_null(jpath(c, "identification.narrative"));
+	json_decref(c);
+	/* The one-stop center still reads its note. */
+	c = case_json(&g, id);
+	ck_assert(note_shown(c, PSY_NOTE));
+	json_decref(c);
+}
+END_TEST
+
+START_TEST(test_an_organisation_note_stays_in_its_organisation)
+{
+	char id[40], cid[40], rid[40], rid2[40], share[40], path[256];
+	struct sess p, g, s;
+	struct orgs o;
+	struct res x;
+	json_t *c;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "guichet.agent", &g);
+	login_ok(&wf.srv, "refuge.gao", &s);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	refer_ok(&p, id, o.one_stop, "medical", cid, rid);
+	accept_ok(&g, rid);
+	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid2);
+	accept_ok(&s, rid2);
+	/* Even with everything shared with the police. */
+	consent_ok(&g, id, "share_with_police", "victim", share);
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/notes", id);
+	x = callj(&wf.srv, &g, "POST", path,
+	    json_pack("{s:s, s:s}", "body", ORG_NOTE, "visibility",
+	        "organisation"));
+	EXPECT(x, 201, "organisation note");
+	ck_assert_str_eq(jstr(x.j, "visibility"), "organisation");
+	res_free(&x);
+	c = case_json(&g, id);
+	ck_assert(note_shown(c, ORG_NOTE));
+	json_decref(c);
+	c = case_json(&p, id);
+	ck_assert(!note_shown(c, ORG_NOTE));
+	json_decref(c);
+	c = case_json(&s, id);
+	ck_assert(!note_shown(c, ORG_NOTE));
+	json_decref(c);
+	x = callj(&wf.srv, &g, "POST", path,
+	    json_pack("{s:s, s:s}", "body", "x", "visibility", "everyone"));
+	ck_assert_error(&x.r, 422, "invalid");
+	res_free(&x);
+}
+END_TEST
+
+/* ------------------------------------------------------------- child */
+
+START_TEST(test_a_child_needs_a_referral_to_child_protection)
+{
+	char id[40], cid[40], rid[40], d[11];
+	struct sess p, chef;
+	struct orgs o;
+	struct res x;
+	json_t *c, *b;
+	long long v;
+
+	orgs_load(&o);
+	today(d);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "police.chef", &chef);
+	create_case(&p,
+	    json_pack("{s:{s:s, s:i, s:s}, s:{s:s, s:s, s:[s]}}", "victim",
+	        "given_name", "Fatoumata", "age_estimate", 14, "sex", "female",
+	        "identification", "date", d, "region", "mopti",
+	        "exploitation_types", "forced_begging"),
+	    id);
+
+	c = case_json(&p, id);
+	ck_assert(json_is_true(jpath(c, "child")));
+	ck_assert_str_eq(jstr(c, "age_band"), "12-17");
+	b = find_by(jpath(c, "blocked_transitions"), "id",
+	    "refer_for_assistance");
+	ck_assert_msg(b != NULL, "not blocked");
+	ck_assert_str_eq(jstr(b, "reason.code"), "precondition_failed");
+	ck_assert_ptr_nonnull(jpath(b, "reason.message"));
+	json_decref(c);
+
+	/* A child's consent is the guardian's. */
+	x = consent_add(&p, id, "assistance", "victim");
+	ck_assert_error(&x.r, 422, "invalid");
+	ck_assert_str_eq(jstr(x.j, "error.field"), "given_by");
+	res_free(&x);
+	consent_ok(&p, id, "assistance", "guardian", cid);
+
+	c = case_json(&p, id);
+	b = find_by(jpath(c, "blocked_transitions"), "id",
+	    "refer_for_assistance");
+	ck_assert_msg(b != NULL, "a child goes on without child protection");
+	ck_assert_str_eq(jstr(b, "reason.code"), "precondition_failed");
+	ck_assert_ptr_null(find_by(jpath(c, "allowed_transitions"), "id",
+	    "refer_for_assistance"));
+	v = jint(c, "version");
+	json_decref(c);
+	x = transition(&p, id, "refer_for_assistance", v);
+	ck_assert_error(&x.r, 409, "precondition_failed");
+	res_free(&x);
+	/* Nor can the supervisor close it. */
+	x = transition(&chef, id, "close_at_identification", v);
+	ck_assert_error(&x.r, 409, "precondition_failed");
+	res_free(&x);
+	c = case_json(&p, id);
+	ck_assert_str_eq(jstr(c, "stage"), "identification");
+	ck_assert_int_eq(jint(c, "version"), v);
+	json_decref(c);
+
+	/* The referral to child protection needs no consent. */
+	x = refer(&p, id, o.child, "child_protection", "urgent", NULL);
+	EXPECT(x, 201, "referral to child protection");
+	snprintf(rid, sizeof(rid), "%s", jstr(x.j, "id"));
+	res_free(&x);
+	c = case_json(&p, id);
+	ck_assert_msg(find_by(jpath(c, "allowed_transitions"), "id",
+	                  "refer_for_assistance") != NULL,
+	    "still blocked after the referral to child protection");
+	ck_assert_ptr_null(find_by(jpath(c, "blocked_transitions"), "id",
+	    "refer_for_assistance"));
+	v = jint(c, "version");
+	json_decref(c);
+	x = transition(&p, id, "refer_for_assistance", v);
+	EXPECT(x, 200, "refer_for_assistance");
+	ck_assert_str_eq(jstr(x.j, "stage"), "referral");
+	ck_assert_int_eq(jint(x.j, "version"), v + 1);
+	res_free(&x);
+}
+END_TEST
+
+/* ---------------------------------------------------------- refusals */
+
+/* The case (as s) and the referral (as s), for before/after checks. */
+static json_t *
+snapshot(const struct sess *s, const char *case_id, const char *rid)
+{
+	json_t *j = json_object();
+	char path[256];
+	struct res x;
+
+	json_object_set_new(j, "case", case_json(s, case_id));
+	if (rid != NULL) {
+		snprintf(path, sizeof(path), "/api/v1/referrals/%s", rid);
+		x = call(&wf.srv, s, "GET", path, NULL);
+		EXPECT(x, 200, "GET the referral");
+		json_object_set(j, "referral", x.j);
+		res_free(&x);
+	}
+	return j;
+}
+
+/* Fails unless before and after are equal; takes both. */
+static void
+same(json_t *before, json_t *after, const char *what)
+{
+	char *a, *b;
+
+	if (json_equal(before, after)) {
+		json_decref(before);
+		json_decref(after);
+		return;
+	}
+	a = json_dumps(before, JSON_COMPACT);
+	b = json_dumps(after, JSON_COMPACT);
+	ck_abort_msg("%s changed something:\n%.1500s\n%.1500s", what, a, b);
+	free(a);
+	free(b);
+}
+
+START_TEST(test_refusals_change_nothing)
+{
+	char id[40], cid[40], other[40], rid[40];
+	struct sess p, g;
+	struct orgs o;
+	struct res x;
+	json_t *snap;
+	long long v;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "refuge.gao", &g);
+	create_case(&p, adult_case(), id);
+
+	snap = snapshot(&p, id, NULL);
+	x = refer(&p, id, o.shelter_gao, "shelter", "urgent", NULL);
+	ck_assert_error(&x.r, 409, "consent_required");
+	res_free(&x);
+	same(snap, snapshot(&p, id, NULL), "a referral without consent");
+
+	consent_ok(&p, id, "assistance", "victim", cid);
+	consent_ok(&p, id, "data_processing", "victim", other);
+	snap = snapshot(&p, id, NULL);
+	/* A consent in force, but of another scope than the rule's. */
+	x = refer(&p, id, o.shelter_gao, "shelter", "urgent", other);
+	ck_assert_error(&x.r, 409, "consent_required");
+	res_free(&x);
+	x = refer(&p, id, o.committee, "shelter", "urgent", cid);
+	ck_assert_error(&x.r, 409, "referral_not_allowed");
+	res_free(&x);
+	x = refer(&p, id, o.shelter_gao, "investigation", "urgent", cid);
+	ck_assert_error(&x.r, 409, "referral_not_allowed");
+	res_free(&x);
+	x = refer(&p, id, o.police, "shelter", "urgent", cid);
+	ck_assert_error(&x.r, 422, "invalid");
+	res_free(&x);
+	x = refer(&p, id, o.shelter_gao, "shelter", "tomorrow", cid);
+	ck_assert_error(&x.r, 422, "invalid");
+	ck_assert_str_eq(jstr(x.j, "error.field"), "urgency");
+	res_free(&x);
+	same(snap, snapshot(&p, id, NULL), "refused referrals");
+
+	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
+	snap = snapshot(&p, id, rid);
+	x = refer(&p, id, o.shelter_gao, "shelter", "high", cid);
+	ck_assert_error(&x.r, 409, "duplicate_referral");
+	res_free(&x);
+	x = ref_act(&p, rid, "accept", NULL);
+	ck_assert_error(&x.r, 409, "referral_state");
+	res_free(&x);
+	x = ref_act(&g, rid, "decline",
+	    json_pack("{s:s}", "reason", "pas_de_place"));
+	ck_assert_error(&x.r, 422, "invalid");
+	ck_assert_str_eq(jstr(x.j, "error.field"), "reason");
+	res_free(&x);
+	x = ref_act(&g, rid, "withdraw", NULL);
+	ck_assert_error(&x.r, 409, "referral_state");
+	res_free(&x);
+	x = ref_act(&g, rid, "complete", NULL);
+	ck_assert_error(&x.r, 409, "referral_state");
+	res_free(&x);
+	same(snap, snapshot(&p, id, rid), "refused acts on a pending referral");
+
+	accept_ok(&g, rid);
+	snap = snapshot(&p, id, rid);
+	x = ref_act(&g, rid, "accept", NULL);
+	ck_assert_error(&x.r, 409, "referral_state");
+	res_free(&x);
+	x = ref_act(&g, rid, "decline",
+	    json_pack("{s:s}", "reason", "no_capacity"));
+	ck_assert_error(&x.r, 409, "referral_state");
+	res_free(&x);
+	x = ref_act(&p, rid, "withdraw", NULL);
+	ck_assert_error(&x.r, 409, "referral_state");
+	res_free(&x);
+
+	v = jint(json_object_get(snap, "case"), "version");
+	x = transition(&p, id, "refer_for_assistance", v - 1);
+	ck_assert_msg(x.st == 409, "stale version: %ld %s", x.st, x.body);
+	ck_assert_error(&x.r, 409, "stale_version");
+	res_free(&x);
+	x = transition(&p, id, "close_at_identification", v);
+	ck_assert_error(&x.r, 409, "transition_not_allowed");
+	res_free(&x);
+	x = transition(&p, id, "start_assistance", v);
+	ck_assert_error(&x.r, 409, "transition_not_allowed");
+	res_free(&x);
+	x = transition(&p, id, "no_such_transition", v);
+	ck_assert_error(&x.r, 422, "invalid");
+	res_free(&x);
+	/* The shelter is on the case but does not lead it. */
+	x = transition(&g, id, "refer_for_assistance", v);
+	ck_assert_error(&x.r, 409, "transition_not_allowed");
+	res_free(&x);
+	same(snap, snapshot(&p, id, rid), "refused acts and transitions");
+
+	/* And what is allowed goes through. */
+	x = transition(&p, id, "refer_for_assistance", v);
+	EXPECT(x, 200, "refer_for_assistance");
+	ck_assert_int_eq(jint(x.j, "version"), v + 1);
+	res_free(&x);
+}
+END_TEST
+
+/* ------------------------------------------------------- unmet needs */
+
+START_TEST(test_a_declined_service_is_an_unmet_need_until_accepted)
+{
+	char id[40], cid[40], r1[40], r2[40];
+	struct sess p, g, b;
+	struct orgs o;
+	struct res x;
+	json_t *c, *r;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "refuge.gao", &g);
+	login_ok(&wf.srv, "refuge.bamako", &b);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	refer_ok(&p, id, o.shelter_gao, "shelter", cid, r1);
+	c = case_json(&p, id);
+	ck_assert(!has_string(jpath(c, "unmet_needs"), "shelter"));
+	json_decref(c);
+
+	x = ref_act(&g, r1, "decline",
+	    json_pack("{s:s, s:s}", "reason", "no_capacity", "note",
+	        "Plus de lit disponible"));
+	EXPECT(x, 200, "decline");
+	ck_assert_str_eq(jstr(x.j, "status"), "declined");
+	ck_assert_str_eq(jstr(x.j, "decline_reason"), "no_capacity");
+	res_free(&x);
+	c = case_json(&p, id);
+	ck_assert_msg(has_string(jpath(c, "unmet_needs"), "shelter"),
+	    "unmet_needs: %s", json_dumps(jpath(c, "unmet_needs"), 0));
+	r = find_by(jpath(c, "referrals"), "id", r1);
+	ck_assert_str_eq(jstr(r, "status"), "declined");
+	json_decref(c);
+	/* The declining shelter has no access. */
+	x = get_case(&g, id);
+	ck_assert_error(&x.r, 404, "not_found");
+	res_free(&x);
+
+	refer_ok(&p, id, o.shelter_bko, "shelter", cid, r2);
+	accept_ok(&b, r2);
+	c = case_json(&p, id);
+	ck_assert(!has_string(jpath(c, "unmet_needs"), "shelter"));
+	json_decref(c);
+}
+END_TEST
+
+/* ---------------------------------------------- consent withdrawal */
+
+START_TEST(test_withdrawing_consent_withdraws_referrals_and_ends_access)
+{
+	char id[40], cid[40], r1[40], r2[40], path[256];
+	struct sess p, g, s;
+	struct orgs o;
+	struct res x;
+	json_t *c, *e, *ev;
+	size_t i;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "guichet.agent", &g);
+	login_ok(&wf.srv, "refuge.gao", &s);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	refer_ok(&p, id, o.shelter_gao, "shelter", cid, r1);
+	refer_ok(&p, id, o.one_stop, "psychosocial", cid, r2);
+	accept_ok(&g, r2);
+	x = get_case(&g, id);
+	EXPECT(x, 200, "the one-stop center on the case");
+	res_free(&x);
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/consents/%s", id, cid);
+	x = call(&wf.srv, &p, "DELETE", path, NULL);
+	EXPECT(x, 200, "withdraw the consent");
+	ck_assert(has_string(jpath(x.j, "referrals_withdrawn"), r1));
+	ck_assert(!has_string(jpath(x.j, "referrals_withdrawn"), r2));
+	ck_assert(has_string(jpath(x.j, "access_ended_for"), o.one_stop));
+	res_free(&x);
+
+	snprintf(path, sizeof(path), "/api/v1/referrals/%s", r1);
+	x = call(&wf.srv, &p, "GET", path, NULL);
+	EXPECT(x, 200, "the pending referral");
+	ck_assert_str_eq(jstr(x.j, "status"), "withdrawn");
+	ck_assert_str_eq(jstr(x.j, "closed_reason"), "consent_withdrawn");
+	res_free(&x);
+	/* The shelter has nothing to answer any more. */
+	x = ref_act(&s, r1, "accept", NULL);
+	ck_assert_error(&x.r, 409, "referral_state");
+	res_free(&x);
+	x = get_case(&s, id);
+	ck_assert_error(&x.r, 404, "not_found");
+	res_free(&x);
+	x = get_case(&g, id);
+	ck_assert_error(&x.r, 404, "not_found");
+	res_free(&x);
+
+	c = case_json(&p, id);
+	ev = NULL;
+	json_array_foreach(jpath(c, "timeline"), i, e)
+	{
+		if (strcmp(jstr(e, "kind"), "consent.withdrawn") == 0)
+			ev = e;
+	}
+	ck_assert_msg(ev != NULL, "no consent.withdrawn in the timeline");
+	ck_assert(has_string(jpath(ev, "detail.referrals_withdrawn"), r1));
+	ck_assert(has_string(jpath(ev, "detail.access_ended_for"), o.one_stop));
+	ck_assert(json_is_false(
+	    jpath(find_by(jpath(c, "consents"), "id", cid), "in_force")));
+	/* Nothing rests on assistance now: referring needs it again. */
+	json_decref(c);
+	x = refer(&p, id, o.shelter_gao, "shelter", "urgent", cid);
+	ck_assert_error(&x.r, 409, "consent_required");
+	res_free(&x);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/consents/%s", id, cid);
+	x = call(&wf.srv, &p, "DELETE", path, NULL);
+	ck_assert_msg(x.st == 409, "second withdrawal: %ld", x.st);
+	res_free(&x);
+}
+END_TEST
+
+/* -------------------------------------------- concurrent acceptance */
+
+struct race {
+	const struct sess *s;
+	const char *rid;
+	pthread_barrier_t *bar;
+	long st;
+};
+
+static void *
+race_run(void *p)
+{
+	struct race *r = p;
+	struct res x;
+
+	pthread_barrier_wait(r->bar);
+	x = ref_act(r->s, r->rid, "accept", NULL);
+	r->st = x.st;
+	res_free(&x);
+	return NULL;
+}
+
+START_TEST(test_two_people_accepting_at_once_one_wins)
+{
+	char id[40], cid[40], rid[40];
+	struct sess p, g1, g2;
+	pthread_barrier_t bar;
+	struct race r[2];
+	pthread_t th[2];
+	struct orgs o;
+	int round, i, ok, conflict;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "refuge.gao", &g1);
+	login_ok(&wf.srv, "refuge.gao", &g2);
+	for (round = 0; round < 3; round++) {
+		create_case(&p, adult_case(), id);
+		consent_ok(&p, id, "assistance", "victim", cid);
+		refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
+		ck_assert_int_eq(pthread_barrier_init(&bar, NULL, 2), 0);
+		for (i = 0; i < 2; i++) {
+			r[i].s = i ? &g2 : &g1;
+			r[i].rid = rid;
+			r[i].bar = &bar;
+			r[i].st = 0;
+			ck_assert_int_eq(
+			    pthread_create(&th[i], NULL, race_run, &r[i]), 0);
+		}
+		for (i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&bar);
+		ok = (r[0].st == 200) + (r[1].st == 200);
+		conflict = (r[0].st == 409) + (r[1].st == 409);
+		ck_assert_msg(ok == 1 && conflict == 1, "round %d: %ld and %ld",
+		    round, r[0].st, r[1].st);
+		ck_assert_int_eq(sqln(wf.db,
+		                     "SELECT count(*) FROM case_access WHERE "
+		                     "case_id = $1 AND organisation_id = $2",
+		                     id, o.shelter_gao),
+		    1);
+		ck_assert_int_eq(sqln(wf.db,
+		                     "SELECT count(*) FROM case_events WHERE "
+		                     "case_id = $1 AND kind = "
+		                     "'referral.accepted'",
+		                     id, NULL),
+		    1);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------ lead transfer */
+
+START_TEST(test_lead_transfer_to_an_ngo_keeps_police_access)
+{
+	char id[40], cid[40], rid[40];
+	struct sess p, n;
+	struct orgs o;
+	struct res x;
+	json_t *c;
+	long long v;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "ong.agent", &n);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	c = case_json(&p, id);
+	v = jint(c, "version");
+	ck_assert_ptr_nonnull(find_by(jpath(c, "allowed_transitions"), "id",
+	    "refer_for_assistance"));
+	json_decref(c);
+
+	refer_ok(&p, id, o.ngo, "lead_transfer", cid, rid);
+	x = get_case(&n, id);
+	ck_assert_error(&x.r, 404, "not_found");
+	res_free(&x);
+	accept_ok(&n, rid);
+
+	c = case_json(&n, id);
+	ck_assert_str_eq(jstr(c, "lead_organisation.id"), o.ngo);
+	ck_assert_int_eq(jint(c, "version"), v + 1);
+	ck_assert_ptr_nonnull(find_by(jpath(c, "allowed_transitions"), "id",
+	    "refer_for_assistance"));
+	json_decref(c);
+	c = case_json(&p, id);
+	ck_assert_str_eq(jstr(c, "lead_organisation.id"), o.ngo);
+	ck_assert_str_eq(jstr(c, "victim.given_name"), NAME_GIVEN);
+	/* Lead-only transitions are the NGO's now. */
+	ck_assert_ptr_null(find_by(jpath(c, "allowed_transitions"), "id",
+	    "refer_for_assistance"));
+	json_decref(c);
+	x = transition(&p, id, "refer_for_assistance", v + 1);
+	ck_assert_error(&x.r, 409, "transition_not_allowed");
+	res_free(&x);
+	x = call(&wf.srv, &p, "GET", "/api/v1/cases", NULL);
+	ck_assert_msg(strstr(x.body, id) != NULL, "the police lost the case");
+	res_free(&x);
+	/* Only the lead transfers the lead. */
+	x = refer(&p, id, o.shelter_gao, "lead_transfer", "normal", cid);
+	ck_assert_error(&x.r, 409, "referral_not_allowed");
+	res_free(&x);
+}
+END_TEST
+
+/* ------------------------------------------------------------ overdue */
+
+START_TEST(test_an_overdue_referral_shows_on_both_sides)
+{
+	char id[40], cid[40], rid[40], other[40], sql[256];
+	struct sess p, g;
+	struct orgs o;
+	struct res x;
+	json_t *j, *it;
+	size_t i;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "refuge.gao", &g);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	refer_ok(&p, id, o.one_stop, "medical", cid, other);
+	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
+	j = inbox(&p);
+	ck_assert_int_eq(jint(j, "overdue_referrals"), 0);
+	ck_assert_int_eq(jint(j, "overdue_cases"), 0);
+	json_decref(j);
+
+	snprintf(sql, sizeof(sql),
+	    "UPDATE referrals SET respond_by = now() - interval '1 hour' "
+	    "WHERE id = '%s'",
+	    rid);
+	ck_assert_int_eq(harness_exec(wf.db, sql), 0);
+
+	j = inbox(&p);
+	ck_assert_int_ge(jint(j, "overdue_referrals"), 1);
+	ck_assert_int_ge(jint(j, "overdue_cases"), 1);
+	json_decref(j);
+	j = inbox(&g);
+	ck_assert_int_ge(jint(j, "overdue_referrals"), 1);
+	ck_assert_int_eq(jint(j, "pending_incoming_referrals"), 1);
+	json_decref(j);
+
+	x = call(&wf.srv, &p, "GET", "/api/v1/referrals?overdue=true", NULL);
+	EXPECT(x, 200, "?overdue=true");
+	ck_assert_str_eq(jstr(x.j, "items.0.id"), rid);
+	json_array_foreach(json_object_get(x.j, "items"), i, it)
+	    ck_assert(json_is_true(jpath(it, "overdue")));
+	ck_assert_ptr_null(find_by(json_object_get(x.j, "items"), "id", other));
+	res_free(&x);
+	/* Unfiltered, the overdue one comes first. */
+	x = call(&wf.srv, &p, "GET", "/api/v1/referrals", NULL);
+	ck_assert_uint_eq(json_array_size(json_object_get(x.j, "items")), 2);
+	ck_assert_str_eq(jstr(x.j, "items.0.id"), rid);
+	ck_assert(json_is_true(jpath(x.j, "items.0.overdue")));
+	ck_assert(json_is_false(jpath(x.j, "items.1.overdue")));
+	res_free(&x);
+	x = call(&wf.srv, &g, "GET",
+	    "/api/v1/referrals?direction=incoming&overdue=true", NULL);
+	ck_assert_str_eq(jstr(x.j, "items.0.id"), rid);
+	res_free(&x);
+}
+END_TEST
+
+START_TEST(test_an_overdue_referral_is_an_overdue_case_for_the_receiver)
+{
+	char id[40], cid[40], rid[40], sql[256];
+	struct sess p, g;
+	struct orgs o;
+	json_t *j;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "refuge.gao", &g);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
+	snprintf(sql, sizeof(sql),
+	    "UPDATE referrals SET respond_by = now() - interval '1 hour' "
+	    "WHERE id = '%s'",
+	    rid);
+	ck_assert_int_eq(harness_exec(wf.db, sql), 0);
+	j = inbox(&g);
+	ck_assert_msg(jint(j, "overdue_cases") >= 1,
+	    "the receiver's inbox counts no overdue case: %s",
+	    json_dumps(j, JSON_COMPACT));
+	json_decref(j);
+}
+END_TEST
+
+/* The list item of case id in a list answer, or NULL. */
+static json_t *
+list_item(json_t *list, const char *id)
+{
+	return find_by(json_object_get(list, "items"), "id", id);
+}
+
+START_TEST(test_case_list_filters_overdue_cases)
+{
+	char a[40], b[40], ca[40], cb[40], ra[40], rb[40], sql[256];
+	struct sess p;
+	struct orgs o;
+	struct res x;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	create_case(&p, adult_case(), a);
+	create_case(&p, adult_case(), b);
+	consent_ok(&p, a, "assistance", "victim", ca);
+	consent_ok(&p, b, "assistance", "victim", cb);
+	refer_ok(&p, a, o.shelter_gao, "shelter", ca, ra);
+	refer_ok(&p, b, o.shelter_gao, "shelter", cb, rb);
+	snprintf(sql, sizeof(sql),
+	    "UPDATE referrals SET respond_by = now() - interval '1 hour' "
+	    "WHERE id = '%s'",
+	    ra);
+	ck_assert_int_eq(harness_exec(wf.db, sql), 0);
+
+	/* API.md: GET /api/v1/cases?overdue=true, and "overdue" in search. */
+	x = call(&wf.srv, &p, "GET", "/api/v1/cases?overdue=true", NULL);
+	EXPECT(x, 200, "?overdue=true");
+	ck_assert_msg(list_item(x.j, a) != NULL, "the overdue case is missing");
+	ck_assert_msg(list_item(x.j, b) == NULL,
+	    "?overdue=true lists a case with nothing overdue: %.300s", x.body);
+	res_free(&x);
+	x = callj(&wf.srv, &p, "POST", "/api/v1/cases/search",
+	    json_pack("{s:b}", "overdue", 1));
+	EXPECT(x, 200, "search overdue");
+	ck_assert(list_item(x.j, a) != NULL);
+	ck_assert_msg(list_item(x.j, b) == NULL,
+	    "search {\"overdue\":true} lists a case with nothing overdue");
+	res_free(&x);
+}
+END_TEST
+
+START_TEST(test_case_list_shows_the_next_deadline)
+{
+	char id[40], cid[40], due[40];
+	struct sess p;
+	struct orgs o;
+	struct res x;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	x = refer(&p, id, o.shelter_gao, "shelter", "high", cid);
+	EXPECT(x, 201, "referral");
+	snprintf(due, sizeof(due), "%s", jstr(x.j, "respond_by"));
+	res_free(&x);
+	x = call(&wf.srv, &p, "GET", "/api/v1/cases", NULL);
+	EXPECT(x, 200, "list");
+	/* The only deadline running is the referral's answer. */
+	ck_assert_msg(strcmp(jstr(list_item(x.j, id), "next_deadline"), due) ==
+	                  0,
+	    "next_deadline is not the pending referral's respond_by %s: "
+	    "%.400s",
+	    due, x.body);
+	res_free(&x);
+}
+END_TEST
+
+/*
+ * Erasure (crypto-shredding) leaves nothing to refer: a referral pending
+ * at that moment can no longer be accepted, so that nobody gains access
+ * to the case through it afterwards.
+ */
+START_TEST(test_a_pending_referral_cannot_be_accepted_after_erasure)
+{
+	char id[40], cid[40], rid[40], path[256];
+	struct sess p, chef, g;
+	struct orgs o;
+	struct res x;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "police.chef", &chef);
+	login_ok(&wf.srv, "refuge.gao", &g);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/erase", id);
+	x = call(&wf.srv, &chef, "POST", path, "{}");
+	EXPECT(x, 200, "erase");
+	res_free(&x);
+
+	x = ref_act(&g, rid, "accept", NULL);
+	ck_assert_msg(x.st == 409,
+	    "accepting a referral of an erased case: "
+	    "%ld %.300s",
+	    x.st, x.body);
+	res_free(&x);
+	ck_assert_int_eq(sqln(wf.db,
+	                     "SELECT count(*) FROM case_access WHERE case_id = "
+	                     "$1 AND organisation_id = $2 AND ended_at IS NULL",
+	                     id, o.shelter_gao),
+	    0);
+}
+END_TEST
+
+/* ------------------------------------------------ services, justice */
+
+START_TEST(test_services_and_the_justice_track)
+{
+	char id[40], cid[40], r1[40], r2[40], path[256], d[11];
+	struct sess p, g, s;
+	struct orgs o;
+	struct res x;
+	json_t *c, *sv;
+
+	orgs_load(&o);
+	today(d);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "guichet.agent", &g);
+	login_ok(&wf.srv, "refuge.gao", &s);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	refer_ok(&p, id, o.one_stop, "medical", cid, r1);
+	refer_ok(&p, id, o.shelter_gao, "shelter", cid, r2);
+	accept_ok(&g, r1);
+	accept_ok(&s, r2);
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/services", id);
+	x = callj(&wf.srv, &g, "POST", path,
+	    json_pack("{s:s, s:s}", "service", "medical", "date", d));
+	EXPECT(x, 201, "service delivered");
+	res_free(&x);
+	x = callj(&wf.srv, &g, "POST", path,
+	    json_pack("{s:s, s:s}", "service", "medical", "date",
+	        "2099-01-01"));
+	ck_assert_error(&x.r, 422, "invalid");
+	res_free(&x);
+	c = case_json(&p, id);
+	sv = find_by(jpath(c, "services"), "service", "medical");
+	ck_assert_msg(sv != NULL, "no medical service in the case");
+	ck_assert_str_eq(jstr(sv, "date"), d);
+	ck_assert_str_eq(jstr(sv, "organisation.id"), o.one_stop);
+	ck_assert_uint_eq(json_array_size(jpath(c, "services")), 1);
+	ck_assert_str_eq(jstr(c, "justice.status"), "none");
+	json_decref(c);
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/justice", id);
+	x = callj(&wf.srv, &p, "PUT", path,
+	    json_pack("{s:s, s:s}", "status", "complaint", "note",
+	        "Plainte déposée au commissariat du 3e arrondissement"));
+	EXPECT(x, 200, "justice by the police");
+	ck_assert_str_eq(jstr(x.j, "justice.status"), "complaint");
+	res_free(&x);
+	x = callj(&wf.srv, &s, "PUT", path,
+	    json_pack("{s:s}", "status", "dropped"));
+	ck_assert_error(&x.r, 403, "forbidden");
+	res_free(&x);
+	x = callj(&wf.srv, &p, "PUT", path,
+	    json_pack("{s:s}", "status", "jugee"));
+	ck_assert_error(&x.r, 422, "invalid");
+	ck_assert_str_eq(jstr(x.j, "error.field"), "status");
+	res_free(&x);
+	c = case_json(&s, id);
+	ck_assert_str_eq(jstr(c, "justice.status"), "complaint");
+	json_decref(c);
+	ck_assert_int_eq(sqln(wf.db,
+	                     "SELECT count(*) FROM cases WHERE id = $1 AND "
+	                     "justice_status = 'complaint'",
+	                     id, NULL),
+	    1);
+}
+END_TEST
+
+/* ------------------------------------------------------ another SOP */
+
+#define OTHER_SOP "tests/fixtures/sop/other_country.json"
+
+START_TEST(test_demo_seed_runs_under_another_sop)
+{
+	const char *keygen[] = { "keygen", "--out", NULL, NULL };
+	const char *migrate[] = { "migrate", NULL };
+	const char *seed[] = { "seed", "--demo", NULL };
+	char out[8192];
+	struct env e;
+	int rc;
+
+	/* A database and key, no server: the command line alone. */
+	memset(&e, 0, sizeof(e));
+	e.fast = 1;
+	snprintf(e.sop_env, sizeof(e.sop_env), "PASSERELLE_SOP=%s", OTHER_SOP);
+	ck_assert_int_eq(harness_tmpdir(e.dir, sizeof(e.dir)), 0);
+	snprintf(e.key, sizeof(e.key), "%s/master.key", e.dir);
+	keygen[2] = e.key;
+	ck_assert_int_eq(harness_run(NULL, keygen, out, sizeof(out)), 0);
+	e.db = harness_db_create();
+	ck_assert_ptr_nonnull(e.db);
+	ck_assert_int_eq(env_run(&e, NULL, migrate, out, sizeof(out)), 0);
+	rc = env_run(&e, NULL, seed, out, sizeof(out));
+	/*
+	 * sop/README.md: another country "runs on the same code"; the demo
+	 * data is how one tries it out.
+	 */
+	ck_assert_msg(rc == 0, "seed --demo under %s exited %d: %s", OTHER_SOP,
+	    rc, out);
+	ck_assert_int_ge(sqln(e.db, "SELECT count(*) FROM users", NULL, NULL),
+	    14);
+	env_stop(&e);
+}
+END_TEST
+
+START_TEST(test_another_sop_file_drives_other_stages)
+{
+	char id[40], cid[40], d[11], ref[32], path[256];
+	struct sess p;
+	struct env e;
+	json_t *sop, *c, *stages;
+	struct res x;
+
+	/* A fresh database, served and seeded under the other SOP. */
+	env_start_ex(&e, 1, OTHER_SOP, NULL);
+	today(d);
+	login_ok(&e.srv, "police.agent", &p);
+	sop = served_sop(&e.srv, &p);
+	ck_assert_str_eq(jstr(sop, "country"), "NE");
+	stages = jpath(sop, "categories.stage.codes");
+	ck_assert_ptr_nonnull(find_by(stages, "code", "screening"));
+
+	/* Mali's regions mean nothing here. */
+	x = callj(&e.srv, &p, "POST", "/api/v1/cases",
+	    json_pack("{s:{s:s}, s:{s:s, s:s, s:[s]}}", "victim", "sex", "male",
+	        "identification", "date", d, "region", "bamako",
+	        "exploitation_types", "forced_labour"));
+	ck_assert_error(&x.r, 422, "invalid");
+	ck_assert_str_eq(jstr(x.j, "error.field"), "identification.region");
+	res_free(&x);
+
+	x = callj(&e.srv, &p, "POST", "/api/v1/cases",
+	    json_pack("{s:{s:s, s:s}, s:{s:s, s:s, s:[s]}}", "victim",
+	        "given_name", "Ibrahim", "sex", "male", "identification",
+	        "date", d, "region",
+	        jstr(sop, "categories.region.codes.0.code"),
+	        "exploitation_types", "forced_labour"));
+	EXPECT(x, 201, "a case under the other SOP");
+	snprintf(id, sizeof(id), "%s", jstr(x.j, "id"));
+	snprintf(ref, sizeof(ref), "%s", jstr(x.j, "reference"));
+	ck_assert_msg(strncmp(ref, "NE-", 3) == 0, "reference %s", ref);
+	ck_assert_str_eq(jstr(x.j, "stage"), jstr(sop, "initial_stage"));
+	res_free(&x);
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s", id);
+	x = call(&e.srv, &p, "GET", path, NULL);
+	ck_assert_ptr_nonnull(
+	    find_by(jpath(x.j, "blocked_transitions"), "id", "screen"));
+	res_free(&x);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/consents", id);
+	x = callj(&e.srv, &p, "POST", path,
+	    json_pack("{s:s, s:s, s:s}", "scope", "assistance", "given_by",
+	        "victim", "date", d));
+	EXPECT(x, 201, "consent");
+	snprintf(cid, sizeof(cid), "%s", jstr(x.j, "id"));
+	res_free(&x);
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/transitions", id);
+	x = callj(&e.srv, &p, "POST", path,
+	    json_pack("{s:s, s:i}", "transition", "refer_for_assistance",
+	        "version", 1));
+	ck_assert_error(&x.r, 422, "invalid");
+	ck_assert_str_eq(jstr(x.j, "error.field"), "transition");
+	res_free(&x);
+	x = callj(&e.srv, &p, "POST", path,
+	    json_pack("{s:s, s:i}", "transition", "screen", "version", 1));
+	EXPECT(x, 200, "screen");
+	ck_assert_str_eq(jstr(x.j, "stage"), "screening");
+	ck_assert_int_eq(jint(x.j, "version"), 2);
+	c = json_incref(x.j);
+	res_free(&x);
+	/* From screening, the police may not confirm (the NGOs do). */
+	ck_assert_ptr_null(find_by(jpath(c, "allowed_transitions"), "id",
+	    "confirm_and_refer"));
+	json_decref(c);
+	x = call(&e.srv, &p, "GET", "/api/v1/cases?stage=screening", NULL);
+	EXPECT(x, 200, "?stage=screening");
+	ck_assert_str_eq(jstr(x.j, "items.0.id"), id);
+	res_free(&x);
+	json_decref(sop);
+	env_stop(&e);
+}
+END_TEST
+
+/* ====================================================================== */
+
+static Suite *
+workflow_suite(void)
+{
+	Suite *s = suite_create("workflow");
+	TCase *tc;
+
+	tc = tcase_create("journeys");
+	tcase_add_checked_fixture(tc, wf_setup, wf_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_police_refer_an_adult_to_the_gao_shelter);
+	tcase_add_test(tc,
+	    test_psychosocial_notes_reach_the_police_only_with_consent);
+	tcase_add_test(tc, test_an_organisation_note_stays_in_its_organisation);
+	tcase_add_test(tc, test_a_child_needs_a_referral_to_child_protection);
+	tcase_add_test(tc, test_refusals_change_nothing);
+	tcase_add_test(tc,
+	    test_a_declined_service_is_an_unmet_need_until_accepted);
+	tcase_add_test(tc,
+	    test_withdrawing_consent_withdraws_referrals_and_ends_access);
+	tcase_add_test(tc, test_two_people_accepting_at_once_one_wins);
+	tcase_add_test(tc, test_lead_transfer_to_an_ngo_keeps_police_access);
+	tcase_add_test(tc, test_an_overdue_referral_shows_on_both_sides);
+	tcase_add_test(tc,
+	    test_an_overdue_referral_is_an_overdue_case_for_the_receiver);
+	tcase_add_test(tc, test_case_list_filters_overdue_cases);
+	tcase_add_test(tc, test_case_list_shows_the_next_deadline);
+	tcase_add_test(tc, test_services_and_the_justice_track);
+	tcase_add_test(tc,
+	    test_a_pending_referral_cannot_be_accepted_after_erasure);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("other_sop");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_another_sop_file_drives_other_stages);
+	tcase_add_test(tc, test_demo_seed_runs_under_another_sop);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	if (harness_init() != 0) {
+		fprintf(stderr, "itest_workflow: cannot run (see above)\n");
+		return 1;
+	}
+	sr = srunner_create(workflow_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	harness_cleanup();
+	return failed == 0 ? 0 : 1;
+}
