@@ -20,8 +20,8 @@
 #include "../util/jv.h"
 #include "auth.h"
 
-/* Short: a thread waiting for a hashing slot serves nobody else. */
-#define PW_WAIT_MS 300
+/* Hashing runs on the offload threads, one per slot: a short wait. */
+#define PW_WAIT_MS 1000
 
 void auth_accounts_init(void);	/* accounts.c */
 

@@ -32,6 +32,7 @@ struct req;
 #define ROUTE_LARGE 0x8	/* bodies up to ROUTE_LARGE_BODY (photos) */
 #define ROUTE_LARGE_BODY (4L * 1024 * 1024)
 #define ROUTE_SMALL 0x10	/* bodies up to 4 KiB (login) */
+#define ROUTE_OFFLOAD 0x20	/* runs off the HTTP threads (Argon2id) */
 
 struct route {
 	const char *method;
@@ -142,6 +143,8 @@ struct req {
 	size_t body_cap;
 	int too_large;
 	int guarded;		/* guard() already ran, before the body */
+	enum { OFFLOAD_NONE, OFFLOAD_QUEUED, OFFLOAD_DONE } offload;
+	enum pa_err offload_rc;	/* the offloaded handler's answer */
 	size_t dropped;		/* body bytes dropped past the limit */
 
 	json_t *json;		/* parsed body, for ROUTE_BODY routes */

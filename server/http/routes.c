@@ -55,12 +55,12 @@ const struct route http_routes[] = {
 	{ "GET", "/readyz", h_readyz, 0, NULL, ACT_NONE },
 	{ "GET", "/metrics", h_metrics, 0, NULL, ACT_NONE },
 
-	{ "POST", "/api/v1/session", h_login, API | BODY | ROUTE_SMALL,
-	    h_login_body, ACT_NONE },
+	{ "POST", "/api/v1/session", h_login,
+	    API | BODY | ROUTE_SMALL | ROUTE_OFFLOAD, h_login_body, ACT_NONE },
 	{ "DELETE", "/api/v1/session", h_logout, AUTH, NULL, ACT_SELF },
 	{ "GET", "/api/v1/me", h_me, AUTH, NULL, ACT_SELF },
-	{ "POST", "/api/v1/me/password", h_password, AUTH | BODY,
-	    h_password_body, ACT_SELF },
+	{ "POST", "/api/v1/me/password", h_password,
+	    AUTH | BODY | ROUTE_OFFLOAD, h_password_body, ACT_SELF },
 
 	{ "POST", "/api/v1/organisations", h_org_create, AUTH | BODY,
 	    h_org_body, ACT_ORG_CREATE },

@@ -692,6 +692,95 @@ guard(struct req *r)
 	return PA_OK;
 }
 
+/*
+ * The offload threads: a small pool (one per Argon2 slot) that runs
+ * ROUTE_OFFLOAD handlers on suspended connections, so that password
+ * hashing never holds an HTTP worker thread and the connections it serves.
+ */
+#define OFFLOAD_QUEUE 64
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct req *q[OFFLOAD_QUEUE];
+	int head, n, stop, nthreads;
+	pthread_t th[16];
+} off = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { NULL }, 0,
+	0, 0, 0, { 0 } };
+
+/* Suspends r's connection and queues it; -1 when the queue is full. */
+static int
+offload_push(struct req *r)
+{
+	pthread_mutex_lock(&off.mu);
+	if (off.n == OFFLOAD_QUEUE || off.stop) {
+		pthread_mutex_unlock(&off.mu);
+		return -1;
+	}
+	r->offload = OFFLOAD_QUEUED;
+	/* Suspended before queued: no worker can resume it first. */
+	MHD_suspend_connection(r->conn);
+	off.q[(off.head + off.n) % OFFLOAD_QUEUE] = r;
+	off.n++;
+	pthread_cond_signal(&off.cv);
+	pthread_mutex_unlock(&off.mu);
+	return 0;
+}
+
+static void *
+offload_main(void *arg)
+{
+	struct req *r;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&off.mu);
+		while (off.n == 0 && !off.stop)
+			pthread_cond_wait(&off.cv, &off.mu);
+		if (off.n == 0) {
+			pthread_mutex_unlock(&off.mu);
+			return NULL;
+		}
+		r = off.q[off.head];
+		off.head = (off.head + 1) % OFFLOAD_QUEUE;
+		off.n--;
+		pthread_mutex_unlock(&off.mu);
+		r->offload_rc = r->route->fn(r);
+		db_release(r->db);
+		r->db = NULL;
+		r->offload = OFFLOAD_DONE;
+		MHD_resume_connection(r->conn);
+	}
+}
+
+static int
+offload_start(int n)
+{
+	int i;
+
+	off.nthreads = 0;
+	for (i = 0; i < n && i < 16; i++) {
+		if (pthread_create(&off.th[i], NULL, offload_main, NULL) != 0)
+			break;
+		off.nthreads++;
+	}
+	return off.nthreads > 0 ? 0 : -1;
+}
+
+/* After the drain: the queue is empty; let the threads end. */
+static void
+offload_stop(void)
+{
+	int i;
+
+	pthread_mutex_lock(&off.mu);
+	off.stop = 1;
+	pthread_cond_broadcast(&off.cv);
+	pthread_mutex_unlock(&off.mu);
+	for (i = 0; i < off.nthreads; i++)
+		pthread_join(off.th[i], NULL);
+}
+
 /* Last call: the whole body is in. Parse, run the handler, answer. */
 static enum MHD_Result
 finish(struct req *r)
@@ -703,6 +792,10 @@ finish(struct req *r)
 	unsigned int status;
 	char *text;
 
+	if (r->offload == OFFLOAD_DONE) {
+		rc = r->offload_rc;
+		goto answer;
+	}
 	if (r->too_large) {
 		r->close = 1;
 		return send_error(r, PA_TOO_LARGE);
@@ -724,7 +817,20 @@ finish(struct req *r)
 			return send_error(r, rc);
 		}
 	}
+	/*
+	 * Slow handlers (Argon2id) run on the offload threads: this worker
+	 * thread goes back to its other connections, and the request comes
+	 * back here (OFFLOAD_DONE) once its answer is known.
+	 */
+	if ((r->route->flags & ROUTE_OFFLOAD) != 0) {
+		req_db_release(r);
+		if (offload_push(r) == 0)
+			return MHD_YES;
+		r->retry_after = 2;
+		return send_error(r, PA_BUSY);
+	}
 	rc = r->route->fn(r);
+answer:
 	/* The connection goes back before the answer is sent. */
 	db_release(r->db);
 	r->db = NULL;
@@ -925,7 +1031,7 @@ http_serve(const struct config *c)
 		goto out;
 	}
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-	    MHD_USE_ERROR_LOG;
+	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (c->tls_cert != NULL) {
@@ -975,6 +1081,11 @@ http_serve(const struct config *c)
 		MHD_stop_daemon(d);
 		goto out;
 	}
+	if (offload_start((int)c->argon2_concurrency) != 0) {
+		log_error("serve: cannot start the offload threads");
+		MHD_stop_daemon(d);
+		goto out;
+	}
 	di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	log_info("serve: listening on %s%s:%u with %ld threads, %ld database "
 		 "connections", srv.tls ? "https://" : "http://",
@@ -1016,6 +1127,7 @@ http_serve(const struct config *c)
 			break;
 		nanosleep(&ts, NULL);
 	}
+	offload_stop();
 	MHD_stop_daemon(d);
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);
