@@ -48,14 +48,25 @@ int stats_dim_multi(const char *dim);
 enum pa_err stats_run(struct db *db, const struct stats_query *q,
     json_t **out);
 
-/* Suppression on a computed table (exposed for tests): see stats.c. */
+/*
+ * Suppression of one answer's table (see stats.c), in place: cells with
+ * every dimension set, with two dimensions each value's margin (the other
+ * vals NULL), and the total (every vals NULL). Sets suppressed and locked
+ * on every cell, whatever they held; counts are left as they are. A zero
+ * count is hidden only in a two-way table that must withhold every cell,
+ * and only when it is there: stats_run adds the empty cells of values
+ * that occur. The same cells, in any order, give the same flags.
+ */
 struct stats_cell {
 	const char *vals[STATS_MAX_DIMS];	/* NULL: a margin over it */
 	long count;
 	int suppressed;
-	int locked;	/* decided elsewhere: never hidden or shown here */
+	int locked;	/* in other answers too: decided as they decide it */
 };
 void stats_suppress(struct stats_cell *cells, size_t n, size_t ndims, int k);
+/* The same, with bit j of multi set when dimension j is multi-valued. */
+void stats_suppress_multi(struct stats_cell *cells, size_t n, size_t ndims,
+    unsigned multi, int k);
 
 /* Operational indicators with their definitions (both languages). */
 enum pa_err stats_indicators(struct db *db, const struct stats_query *q,
