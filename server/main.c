@@ -252,17 +252,50 @@ cmd_audit(struct config *c, int argc, char **argv)
 	struct db *db;
 	enum pa_err rc;
 
-	if (argc != 1 || strcmp(argv[0], "verify") != 0)
-		return fail("usage: passerelle audit verify");
-	if (boot(c, &master, 1, 1))
+	const char *cpfile = opt(argc, argv, "--checkpoints");
+	long checked = 0, bad = 0;
+	FILE *cp = NULL;
+
+	if (argc == 1 && strcmp(argv[0], "checkpoint") == 0) {
+		if (boot(c, &master, 1, 1))
+			return 1;
+		if ((rc = db_acquire(&db)) == PA_OK) {
+			rc = audit_checkpoint(db, stdout);
+			db_release(db);
+		}
+		unboot(master);
+		return rc == PA_OK ? 0 : fail("audit checkpoint: failed");
+	}
+	if (argc < 1 || strcmp(argv[0], "verify") != 0 ||
+	    (argc != 1 && (argc != 3 || cpfile == NULL)))
+		return fail("usage: passerelle audit verify [--checkpoints "
+			    "FILE] | passerelle audit checkpoint");
+	if (cpfile != NULL && (cp = fopen(cpfile, "r")) == NULL)
+		return fail("audit verify: cannot read the checkpoint file");
+	if (boot(c, &master, 1, 1)) {
+		if (cp != NULL)
+			fclose(cp);
 		return 1;
+	}
 	if ((rc = db_acquire(&db)) == PA_OK) {
 		rc = audit_verify(db, &v);
+		if (rc == PA_OK && cp != NULL)
+			rc = audit_checkpoint_check(db, cp, stdout, &checked,
+			    &bad);
 		db_release(db);
 	}
+	if (cp != NULL)
+		fclose(cp);
 	unboot(master);
+	if (rc == PA_INVALID)
+		return fail("audit verify: malformed checkpoint file");
 	if (rc != PA_OK)
 		return fail("audit verify: cannot read the audit trail");
+	if (bad > 0) {
+		printf("audit trail BROKEN: %ld of %ld checkpointed records are "
+		       "gone or changed\n", bad, checked);
+		return 1;
+	}
 	if (!v.ok) {
 		printf("audit trail BROKEN: chain %s, first bad record seq %lld "
 		       "(id %lld), after %lld good records\n", v.chain,
@@ -411,9 +444,12 @@ static const struct cmd cmds[] = {
 	    "passerelle user add --username NAME --role ROLE --organisation ID",
 	    "Creates an account; reads its password from standard input "
 	    "(one line)\nand prints the new id." },
-	{ "audit", cmd_audit, "passerelle audit verify",
-	    "Recomputes every audit chain; exits 0 when intact, 1 naming the "
-	    "first\nbad record." },
+	{ "audit", cmd_audit,
+	    "passerelle audit verify [--checkpoints FILE] | audit checkpoint",
+	    "verify recomputes every audit chain; exits 0 when intact, 1 "
+	    "naming the\nfirst bad record. checkpoint prints every chain's "
+	    "head, to keep away from\nthe database; verify --checkpoints "
+	    "FILE then also fails when a chain was\ncut back since." },
 	{ "sop", cmd_sop, "passerelle sop check FILE",
 	    "Validates a SOP file; prints each problem with its JSON path and "
 	    "exits 1\nwhen there is any." },

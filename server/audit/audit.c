@@ -46,6 +46,9 @@ static const struct db_stmt stmts[] = {
 	    "ORDER BY chain, seq LIMIT 2000" },
 	{ "audit_heads_all",
 	    "SELECT chain, seq, hash FROM audit_heads ORDER BY chain" },
+	{ "audit_record_hash",
+	    "SELECT encode(hash, 'hex') FROM audit_log WHERE chain = $1 AND "
+	    "seq = $2" },
 	{ "audit_list",
 	    "SELECT id, to_char(at, 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
 	    "user_id, organisation_id, action, resource_type, resource_id, "
@@ -470,5 +473,70 @@ audit_list(struct db *db, const struct audit_filter *f, json_t **items,
 		*next = id;
 	db_res_free(res);
 	*items = arr;
+	return PA_OK;
+}
+
+enum pa_err
+audit_checkpoint(struct db *db, FILE *out)
+{
+	struct db_res *res = NULL;
+	unsigned char *h = NULL;
+	size_t hl, k;
+	enum pa_err rc;
+	int i;
+
+	if ((rc = db_exec(db, "audit_heads_all", NULL, 0, &res)) != PA_OK)
+		return rc;
+	for (i = 0; i < db_res_rows(res); i++) {
+		if (strcmp(db_res_get(res, i, 1), "0") == 0)
+			continue;
+		if ((rc = db_res_bytea(res, i, 2, &h, &hl)) != PA_OK)
+			break;
+		fprintf(out, "%s %s ", db_res_get(res, i, 0),
+		    db_res_get(res, i, 1));
+		for (k = 0; k < hl; k++)
+			fprintf(out, "%02x", h[k]);
+		fputc('\n', out);
+		free(h);
+		h = NULL;
+	}
+	db_res_free(res);
+	return rc;
+}
+
+enum pa_err
+audit_checkpoint_check(struct db *db, FILE *in, FILE *err, long *checked,
+    long *bad)
+{
+	char line[256], chain[40], seq[24], hash[80];
+	struct db_res *res = NULL;
+	enum pa_err rc;
+
+	*checked = *bad = 0;
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (line[0] == '\n' || line[0] == '#')
+			continue;
+		if (sscanf(line, "%36s %20s %64s", chain, seq, hash) != 3 ||
+		    strspn(seq, "0123456789") != strlen(seq) ||
+		    strlen(hash) != 64)
+			return PA_INVALID;
+		{
+			struct db_arg a[2] = { DB_TEXT(chain), DB_TEXT(seq) };
+
+			if ((rc = db_exec(db, "audit_record_hash", a, 2,
+			    &res)) != PA_OK)
+				return rc == PA_INVALID ? PA_INVALID : rc;
+		}
+		(*checked)++;
+		if (db_res_rows(res) != 1 ||
+		    strcmp(db_res_get(res, 0, 0), hash) != 0) {
+			(*bad)++;
+			fprintf(err, "chain %s: record %s %s since the "
+			    "checkpoint\n", chain, seq,
+			    db_res_rows(res) != 1 ? "is gone" : "has changed");
+		}
+		db_res_free(res);
+		res = NULL;
+	}
 	return PA_OK;
 }

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -45,6 +46,18 @@ struct audit_verdict {
 };
 /* Recomputes every chain; reads in batches, never all at once. */
 enum pa_err audit_verify(struct db *db, struct audit_verdict *v);
+
+/*
+ * Checkpoints: every chain's head as "chain seq hash" lines, to keep away
+ * from the database (syslog, another site). A chain cut back at its tail
+ * and its head rewound verifies as intact; against a checkpoint it does
+ * not, since the record the checkpoint names is gone or different.
+ */
+enum pa_err audit_checkpoint(struct db *db, FILE *out);
+/* Compares a checkpoint file with the trail; *bad counts lines that fail,
+ * each written to err (one line). PA_INVALID for a malformed file. */
+enum pa_err audit_checkpoint_check(struct db *db, FILE *in, FILE *err,
+    long *checked, long *bad);
 
 struct audit_filter {
 	const char *organisation_id;	/* NULL: all organisations */
