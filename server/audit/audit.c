@@ -143,12 +143,15 @@ join_fields(const char *const *fields, size_t n)
 		len += strlen(fields[i]) + 1;
 	if ((s = malloc(len)) == NULL)
 		return NULL;
-	s[0] = '\0';
-	for (i = 0; i < n; i++) {
+	for (i = 0, len = 0; i < n; i++) {
+		size_t fl = strlen(fields[i]);
+
 		if (i > 0)
-			strcat(s, ",");
-		strcat(s, fields[i]);
+			s[len++] = ',';
+		memcpy(s + len, fields[i], fl);
+		len += fl;
 	}
+	s[len] = '\0';
 	return s;
 }
 

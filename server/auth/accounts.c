@@ -118,11 +118,16 @@ services_join(json_t *services, enum pa_err *rc)
 		*rc = PA_INTERNAL;
 		return NULL;
 	}
+	len = 0;
 	json_array_foreach(services, i, v) {
+		size_t n = strlen(json_string_value(v));
+
 		if (i > 0)
-			strcat(s, ",");
-		strcat(s, json_string_value(v));
+			s[len++] = ',';
+		memcpy(s + len, json_string_value(v), n);
+		len += n;
 	}
+	s[len] = '\0';
 	return s;
 }
 

@@ -1791,7 +1791,7 @@ sop_parse(const char *buf, size_t len, struct sop **out, FILE *problems,
 	*out = NULL;
 	memset(&c, 0, sizeof(c));
 	c.out = problems;
-	strcpy(c.path, "$");
+	snprintf(c.path, sizeof(c.path), "$");
 	c.plen = 1;
 	if (buf == NULL || len > SOP_MAX_BYTES) {
 		problem(&c, "not a SOP: empty or larger than %u bytes",
