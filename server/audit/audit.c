@@ -169,8 +169,27 @@ chain_of(struct db *db, const char *org, char out[37])
 	    (unsigned int)db_slot(db) & 0x0f);
 }
 
+static enum pa_err add(struct db *db, const struct audit_entry *e,
+    int commit);
+
 enum pa_err
 audit_add(struct db *db, const struct audit_entry *e)
+{
+	return add(db, e, 0);
+}
+
+enum pa_err
+audit_add_commit(struct db *db, const struct audit_entry *e)
+{
+	return add(db, e, 1);
+}
+
+/*
+ * The head is locked before the insert, so the insert cannot lose a race
+ * and may travel with COMMIT.
+ */
+static enum pa_err
+add(struct db *db, const struct audit_entry *e, int commit)
 {
 	char chain[37];
 	unsigned char *prev = NULL, hash[SEC_HASH_BYTES];
@@ -234,7 +253,8 @@ audit_add(struct db *db, const struct audit_entry *e)
 	args[10] = detail ? DB_TEXT(detail) : DB_NULL;
 	args[11] = DB_BYTES(prev, prevlen);
 	args[12] = DB_BYTES(hash, sizeof(hash));
-	rc = db_exec(db, "audit_insert", args, 13, NULL);
+	rc = commit ? db_exec_commit(db, "audit_insert", args, 13) :
+	    db_exec(db, "audit_insert", args, 13, NULL);
 out:
 	db_res_free(res);
 	free(prev);

@@ -36,6 +36,9 @@ void audit_init(void);
 
 /* Appends one record inside the caller's transaction. */
 enum pa_err audit_add(struct db *db, const struct audit_entry *e);
+/* The same as the transaction's last write: the insert and COMMIT go in
+ * one round trip, and the transaction is over when it returns. */
+enum pa_err audit_add_commit(struct db *db, const struct audit_entry *e);
 
 struct audit_verdict {
 	int ok;

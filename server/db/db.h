@@ -90,6 +90,19 @@ struct db_call {
 };
 enum pa_err db_exec_batch(struct db *db, struct db_call *calls, int n);
 
+/*
+ * BEGIN and a first statement in one round trip; the transaction is open
+ * afterwards whatever the statement's fate (end it with db_tx_end).
+ */
+enum pa_err db_tx_begin_exec(struct db *db, const char *name,
+    const struct db_arg *args, int nargs, struct db_res **out);
+/*
+ * A last statement and COMMIT in one round trip. On any failure the
+ * transaction is rolled back and nothing of it stays.
+ */
+enum pa_err db_exec_commit(struct db *db, const char *name,
+    const struct db_arg *args, int nargs);
+
 /* BEGIN; and COMMIT when rc is PA_OK, else ROLLBACK. Returns rc or PA_DB. */
 enum pa_err db_tx_begin(struct db *db);
 enum pa_err db_tx_end(struct db *db, enum pa_err rc);

@@ -53,6 +53,8 @@ static atomic_uint_fast64_t stat_reconnects;
 
 static const struct db_stmt internal_stmts[] = {
 	{ "db_ping", "SELECT 1" },
+	{ "db_begin", "BEGIN" },
+	{ "db_commit", "COMMIT" },
 };
 
 void
@@ -287,6 +289,8 @@ db_slot(const struct db *d)
 	return d->idx;
 }
 
+static enum pa_err exec_tx(struct db *d, const char *sql);
+
 static PGresult *
 exec_plain(PGconn *c, const char *sql)
 {
@@ -451,6 +455,41 @@ db_exec_batch(struct db *d, struct db_call *calls, int n)
 				db_res_free(*calls[i].out);
 				*calls[i].out = NULL;
 			}
+	return rc;
+}
+
+enum pa_err
+db_tx_begin_exec(struct db *d, const char *name, const struct db_arg *args,
+    int nargs, struct db_res **out)
+{
+	struct db_call calls[2] = { { "db_begin", NULL, 0, NULL },
+		{ name, args, nargs, out } };
+	enum pa_err rc = db_exec_batch(d, calls, 2);
+
+	/* Open (or aborted) either way: db_tx_end rolls back on failure. */
+	d->in_tx = PQtransactionStatus(d->conn) != PQTRANS_IDLE;
+	if (rc == PA_OK && !d->in_tx)
+		rc = PA_DB;
+	return rc;
+}
+
+enum pa_err
+db_exec_commit(struct db *d, const char *name, const struct db_arg *args,
+    int nargs)
+{
+	struct db_call calls[2] = { { name, args, nargs, NULL },
+		{ "db_commit", NULL, 0, NULL } };
+	enum pa_err rc = db_exec_batch(d, calls, 2);
+
+	if (rc == PA_OK && PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+		rc = PA_DB;
+	if (rc != PA_OK) {
+		/* The statement failed, so COMMIT never ran: undo it all. */
+		if (PQstatus(d->conn) == CONNECTION_OK &&
+		    PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+			(void)exec_tx(d, "ROLLBACK");
+	}
+	d->in_tx = 0;
 	return rc;
 }
 
