@@ -32,6 +32,8 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include <check.h>
+
 #include "harness.h"
 
 extern char **environ;
@@ -157,8 +159,8 @@ harness_pg_start_cmd(void)
 	return h.pg_start;
 }
 
-static void
-sleep_ms(long ms)
+void
+harness_sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
@@ -166,8 +168,8 @@ sleep_ms(long ms)
 		;
 }
 
-static double
-now_s(void)
+double
+harness_now_s(void)
 {
 	struct timespec ts;
 
@@ -335,7 +337,7 @@ spawn(char **argv, char **envp, int outfd)
 static int
 wait_bounded(pid_t pid, double secs, int *killed)
 {
-	double end = now_s() + secs;
+	double end = harness_now_s() + secs;
 	int st;
 	pid_t w;
 
@@ -347,9 +349,9 @@ wait_bounded(pid_t pid, double secs, int *killed)
 			return status_code(st);
 		if (w < 0 && errno != EINTR)
 			return -1;
-		if (now_s() > end)
+		if (harness_now_s() > end)
 			break;
-		sleep_ms(10);
+		harness_sleep_ms(10);
 	}
 	kill(pid, SIGKILL);
 	if (killed != NULL)
@@ -399,11 +401,11 @@ harness_run(const char *const *env, const char *const *args, char *out,
 	p[1] = -1;
 	if (pid < 0)
 		goto out;
-	end = now_s() + 20;
+	end = harness_now_s() + 20;
 	pfd.fd = p[0];
 	pfd.events = POLLIN;
 	for (;;) {
-		double left = end - now_s();
+		double left = end - harness_now_s();
 
 		if (left <= 0)
 			break;
@@ -424,8 +426,8 @@ harness_run(const char *const *env, const char *const *args, char *out,
 			out[used] = '\0';
 		}
 	}
-	rc =
-	    wait_bounded(pid, end - now_s() > 0 ? end - now_s() : 0.1, &killed);
+	rc = wait_bounded(pid,
+	    end - harness_now_s() > 0 ? end - harness_now_s() : 0.1, &killed);
 	if (killed)
 		fprintf(stderr, "harness: %s %s did not finish within 20 s\n",
 		    h.bin, args && args[0] ? args[0] : "");
@@ -728,8 +730,8 @@ harness_db_reachable(void)
 
 /* --- the server ---------------------------------------------------------- */
 
-static unsigned int
-free_port(void)
+unsigned int
+harness_free_port(void)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
@@ -810,7 +812,7 @@ try_start(struct harness_server *srv, const char *db_url,
 	pid_t w;
 
 	*retry = 0;
-	if ((srv->port = free_port()) == 0)
+	if ((srv->port = harness_free_port()) == 0)
 		return -1;
 	snprintf(srv->url, sizeof(srv->url), "http://127.0.0.1:%u", srv->port);
 	snprintf(defs[0], sizeof(defs[0]), "PASSERELLE_DATABASE_URL=%s",
@@ -838,8 +840,8 @@ try_start(struct harness_server *srv, const char *db_url,
 		srv->pid = 0;
 		goto out;
 	}
-	end = now_s() + 10;
-	while (now_s() < end) {
+	end = harness_now_s() + 10;
+	while (harness_now_s() < end) {
 		w = waitpid(srv->pid, &st, WNOHANG);
 		if (w == srv->pid) {
 			char text[4096];
@@ -857,7 +859,7 @@ try_start(struct harness_server *srv, const char *db_url,
 			rc = 0;
 			goto out;
 		}
-		sleep_ms(25);
+		harness_sleep_ms(25);
 	}
 	print_log(srv, "the server did not answer /healthz within 10 s");
 	kill(srv->pid, SIGKILL);
@@ -1206,7 +1208,7 @@ harness_raw_ex(const struct harness_server *srv, const void *bytes, size_t len,
 	const char *p = bytes;
 	struct pollfd pfd;
 	size_t used = 0, sent = 0;
-	double end = now_s() + timeout_ms / 1000.0;
+	double end = harness_now_s() + timeout_ms / 1000.0;
 	char buf[4096];
 	ssize_t n;
 	int fd;
@@ -1228,7 +1230,7 @@ harness_raw_ex(const struct harness_server *srv, const void *bytes, size_t len,
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	for (;;) {
-		double left = end - now_s();
+		double left = end - harness_now_s();
 
 		if (left <= 0)
 			break;
@@ -1326,4 +1328,33 @@ harness_error_shape(const char *body, const char *code, char *why,
 out:
 	json_decref(root);
 	return ok;
+}
+
+int
+harness_count_lines(const char *text)
+{
+	int n = 0;
+
+	for (; *text != '\0'; text++)
+		if (*text == '\n' || text[1] == '\0')
+			n++;
+	return n;
+}
+
+int
+harness_run_suite(const char *name, struct Suite *(*make)(void))
+{
+	SRunner *sr;
+	int failed;
+
+	if (harness_init() != 0) {
+		fprintf(stderr, "%s: cannot run (see above)\n", name);
+		return 1;
+	}
+	sr = srunner_create(make());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	harness_cleanup();
+	return failed == 0 ? 0 : 1;
 }

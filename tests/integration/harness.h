@@ -47,6 +47,27 @@ const char *harness_pg_start_cmd(void);
 /* Runs a shell command (/bin/sh -c) and returns its exit status. */
 int harness_shell(const char *cmd);
 
+/* --- small utilities ------------------------------------------------- */
+
+/* Seconds on the monotonic clock. */
+double harness_now_s(void);
+/* Sleeps ms milliseconds (through signals). */
+void harness_sleep_ms(long ms);
+/* A TCP port on 127.0.0.1 that was free a moment ago, or 0. */
+unsigned int harness_free_port(void);
+/* Lines in text (a last line without its newline counts). */
+int harness_count_lines(const char *text);
+
+/* --- running a suite -------------------------------------------------- */
+
+struct Suite; /* check.h's Suite */
+/*
+ * The whole main of a suite: harness_init (on failure says that name
+ * cannot run and returns 1), runs the suite make() builds (CK_NORMAL),
+ * harness_cleanup. Returns 0 when every test passed, else 1.
+ */
+int harness_run_suite(const char *name, struct Suite *(*make)(void));
+
 /* --- databases ------------------------------------------------------- */
 
 /*

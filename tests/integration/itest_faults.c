@@ -40,24 +40,6 @@
 #define FAST_OPS "PASSERELLE_ARGON2_OPS=2"
 #define FAST_MEM "PASSERELLE_ARGON2_MEM_KIB=19456"
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* ======================================================================
  * Shared set-up: a database, a master key of our own (so that a second
  * server can be started on the same data), the demo accounts.
@@ -275,7 +257,7 @@ stream_run(void *arg)
 			json_decref(j);
 		} else if (st == 0) {
 			/* The server is gone (killed): no answer at all. */
-			sleep_ms(10);
+			harness_sleep_ms(10);
 		} else if (s->other++ == 0) {
 			snprintf(s->other_desc, sizeof(s->other_desc),
 			    "status %ld: %.200s", st, r.body);
@@ -321,14 +303,14 @@ START_TEST(test_sigkill_during_case_registrations_loses_nothing_answered)
 		ck_assert_int_eq(pthread_create(&streams[i].th, NULL,
 		                     stream_run, &streams[i]),
 		    0);
-	sleep_ms(1500);
+	harness_sleep_ms(1500);
 	ck_assert_int_eq(kill(srv.pid, SIGKILL), 0);
 	ck_assert_int_eq(waitpid(srv.pid, &st, 0), srv.pid);
 	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
 	    "the server was not killed by SIGKILL (status %d)", st);
 	srv.pid = 0;
 	/* Let the clients see the dead server for a moment, then stop. */
-	sleep_ms(200);
+	harness_sleep_ms(200);
 	atomic_store(&stream_stop, 1);
 	for (i = 0; i < STREAM_THREADS; i++) {
 		pthread_join(streams[i].th, NULL);
@@ -424,14 +406,14 @@ END_TEST
 static void
 pg_teardown(void)
 {
-	double end = now_s() + 30;
+	double end = harness_now_s() + 30;
 
 	if (!harness_db_reachable() && harness_pg_start_cmd() != NULL) {
 		fprintf(stderr, "itest_faults: starting the cluster again\n");
 		(void)harness_shell(harness_pg_start_cmd());
 	}
-	while (!harness_db_reachable() && now_s() < end)
-		sleep_ms(100);
+	while (!harness_db_reachable() && harness_now_s() < end)
+		harness_sleep_ms(100);
 }
 
 /* 0: database up; 1: stopping, away or recovering; 2: recovered. */
@@ -539,11 +521,11 @@ START_TEST(test_postgres_restart_under_load_gives_503_then_recovers)
 		ck_assert_int_eq(
 		    pthread_create(&probes[i].th, NULL, probe_run, &probes[i]),
 		    0);
-	sleep_ms(500);
+	harness_sleep_ms(500);
 
 	atomic_store(&pg_phase, 1);
 	ck_assert_int_eq(harness_shell(harness_pg_stop_cmd()), 0);
-	sleep_ms(1000);
+	harness_sleep_ms(1000);
 	/* One deterministic look while it is away. */
 	harness_client_http(&main_c, &srv, "GET", "/readyz", NULL, NULL, &r);
 	ck_assert_error(&r, 503, "database_unavailable");
@@ -554,11 +536,12 @@ START_TEST(test_postgres_restart_under_load_gives_503_then_recovers)
 	if (r.status == 503)
 		ck_assert_error(&r, 503, "database_unavailable");
 	harness_resp_free(&r);
-	sleep_ms(1000);
+	harness_sleep_ms(1000);
 	ck_assert_msg(server_alive(&srv), "the server died with the database");
 
 	ck_assert_int_eq(harness_shell(harness_pg_start_cmd()), 0);
-	for (end = now_s() + 10; now_s() < end; sleep_ms(100)) {
+	for (end = harness_now_s() + 10; harness_now_s() < end;
+	     harness_sleep_ms(100)) {
 		st = harness_client_http(&main_c, &srv, "GET", "/api/v1/me",
 		    NULL, NULL, &r);
 		harness_resp_free(&r);
@@ -568,9 +551,9 @@ START_TEST(test_postgres_restart_under_load_gives_503_then_recovers)
 	ck_assert_msg(st == 200,
 	    "GET /api/v1/me still %ld 10 s after PostgreSQL came back", st);
 	/* Connections that failed just before may fail fast a moment more. */
-	sleep_ms(1500);
+	harness_sleep_ms(1500);
 	atomic_store(&pg_phase, 2);
-	sleep_ms(700);
+	harness_sleep_ms(700);
 	atomic_store(&probe_stop, 1);
 	for (i = 0; i < PROBE_THREADS; i++) {
 		pthread_join(probes[i].th, NULL);
@@ -674,15 +657,15 @@ sigterm_with_logins(int nlogins, int first, long gap_ms, long pause_ms,
 		errs[i] = 0;
 		bufs[i][0] = '\0';
 		if (i + 1 < first)
-			sleep_ms(gap_ms);
+			harness_sleep_ms(gap_ms);
 		else if (i + 1 == first)
-			sleep_ms(pause_ms);
+			harness_sleep_ms(pause_ms);
 	}
 	/*
 	 * Give the server a moment to take them, then make sure that most
 	 * are still unanswered: they are in flight at the signal.
 	 */
-	sleep_ms(60);
+	harness_sleep_ms(60);
 	{
 		struct pollfd pfd[MAX_LOGINS];
 
@@ -698,7 +681,7 @@ sigterm_with_logins(int nlogins, int first, long gap_ms, long pause_ms,
 	    "signal",
 	    answered, nlogins);
 	ck_assert_int_eq(kill(srv.pid, SIGTERM), 0);
-	sleep_ms(150);
+	harness_sleep_ms(150);
 
 	/* New connections are refused (or closed without an answer). */
 	got = harness_raw_ex(&srv, after_req, sizeof(after_req) - 1, out,
@@ -707,7 +690,8 @@ sigterm_with_logins(int nlogins, int first, long gap_ms, long pause_ms,
 	    "a new connection after SIGTERM got: %.200s", out);
 
 	/* Every login in flight gets its normal answer. */
-	for (end = now_s() + 15; done < nlogins && now_s() < end;) {
+	for (end = harness_now_s() + 15;
+	     done < nlogins && harness_now_s() < end;) {
 		struct pollfd pfd[MAX_LOGINS];
 
 		for (i = 0; i < nlogins; i++) {
@@ -870,10 +854,10 @@ START_TEST(test_slowloris_is_cut_off_while_others_are_served)
 			                     MSG_NOSIGNAL),
 			    (ssize_t)sizeof(start) - 1);
 	}
-	opened = now_s();
+	opened = harness_now_s();
 	next_drip = opened;
 	nopen = SLOW_CONNS;
-	while (nopen > 0 && (t = now_s()) < opened + 8) {
+	while (nopen > 0 && (t = harness_now_s()) < opened + 8) {
 		/* One byte per connection every 500 ms. */
 		if (t >= next_drip) {
 			for (i = 0; i < SLOW_CONNS; i++) {
@@ -893,20 +877,20 @@ START_TEST(test_slowloris_is_cut_off_while_others_are_served)
 		for (i = 0; i < SLOW_CONNS; i++)
 			if (!closed_at_set[i] && peer_closed(fds[i])) {
 				closed_at_set[i] = 1;
-				closed_at[i] = now_s() - opened;
+				closed_at[i] = harness_now_s() - opened;
 				nopen--;
 			}
 		/* Meanwhile a normal client is served at once. */
-		t = now_s();
+		t = harness_now_s();
 		st = harness_http(&cl_srv, "GET", "/healthz", NULL, NULL, &r);
-		took = now_s() - t;
+		took = harness_now_s() - t;
 		harness_resp_free(&r);
 		probes++;
 		ck_assert_msg(st == 200,
 		    "GET /healthz with %d slow clients: %ld", nopen, st);
 		if (took > worst)
 			worst = took;
-		sleep_ms(200);
+		harness_sleep_ms(200);
 	}
 	for (i = 0; i < SLOW_CONNS; i++)
 		close(fds[i]);
@@ -941,7 +925,7 @@ START_TEST(test_flood_past_per_address_limit_leaves_it_serving)
 		}
 		(void)send(fds[i], hz, sizeof(hz) - 1, MSG_NOSIGNAL);
 	}
-	sleep_ms(1000);
+	harness_sleep_ms(1000);
 	for (i = 0; i < FLOOD_CONNS; i++) {
 		ssize_t n;
 
@@ -963,7 +947,8 @@ START_TEST(test_flood_past_per_address_limit_leaves_it_serving)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	ck_assert_msg(server_alive(&cl_srv), "the server died in the flood");
-	for (end = now_s() + 5; now_s() < end; sleep_ms(50)) {
+	for (end = harness_now_s() + 5; harness_now_s() < end;
+	     harness_sleep_ms(50)) {
 		st = harness_http(&cl_srv, "GET", "/healthz", NULL, NULL, &r);
 		harness_resp_free(&r);
 		if (st == 200)
@@ -1038,26 +1023,6 @@ key_teardown(void)
 	world_close(&key_world);
 }
 
-static unsigned int
-free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	unsigned int port = 0;
-	int fd;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 static int
 port_accepts(unsigned int port)
 {
@@ -1103,7 +1068,7 @@ serve_run_thread(void *arg)
 static int
 serve_with_key(struct serve_run *s, const char *path)
 {
-	unsigned int port = free_port();
+	unsigned int port = harness_free_port();
 	pthread_t th;
 	int accepted = 0;
 
@@ -1123,7 +1088,7 @@ serve_with_key(struct serve_run *s, const char *path)
 	while (!atomic_load(&s->done)) {
 		if (port_accepts(port))
 			accepted++;
-		sleep_ms(2);
+		harness_sleep_ms(2);
 	}
 	pthread_join(th, NULL);
 	return accepted;
@@ -1141,17 +1106,6 @@ write_bytes(const char *path, const char *bytes, size_t len, mode_t mode)
 		return -1;
 	}
 	return close(fd);
-}
-
-static int
-count_lines(const char *text)
-{
-	int n = 0;
-
-	for (; *text != '\0'; text++)
-		if (*text == '\n' || text[1] == '\0')
-			n++;
-	return n;
 }
 
 enum key_kind { K_MISSING, K_OPEN, K_DIR, K_SHORT, K_LONG, K_WRONG };
@@ -1221,8 +1175,8 @@ START_TEST(test_bad_key_file_stops_serve_before_listening)
 	ck_assert_msg(accepted == 0,
 	    "key %s: the port accepted %d connections before the exit",
 	    bad_keys[_i].name, accepted);
-	ck_assert_msg(count_lines(s.out) == 1, "key %s: not one line: %s",
-	    bad_keys[_i].name, s.out);
+	ck_assert_msg(harness_count_lines(s.out) == 1,
+	    "key %s: not one line: %s", bad_keys[_i].name, s.out);
 	ck_assert_msg(strstr(s.out, "PASSERELLE_KEY_FILE") != NULL,
 	    "key %s: the line does not name PASSERELLE_KEY_FILE: %s",
 	    bad_keys[_i].name, s.out);
@@ -1297,17 +1251,5 @@ faults_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	if (harness_init() != 0) {
-		fprintf(stderr, "itest_faults: cannot run (see above)\n");
-		return 1;
-	}
-	sr = srunner_create(faults_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	harness_cleanup();
-	return failed == 0 ? 0 : 1;
+	return harness_run_suite("itest_faults", faults_suite);
 }

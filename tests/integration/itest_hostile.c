@@ -68,15 +68,6 @@ static const char *const accounts[] = { "police.agent", "police.chef",
 	"comite.analyste", "comite.audit", "admin" };
 #define NACCOUNTS (sizeof(accounts) / sizeof(accounts[0]))
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* --- growing strings ----------------------------------------------------- */
 
 struct buf {
@@ -1901,7 +1892,7 @@ START_TEST(test_hostile_walk_of_every_route_as_every_caller)
 
 	start();
 	snprintf(first, sizeof(first), "%s", run.fingerprint);
-	run.t0 = now_s();
+	run.t0 = harness_now_s();
 	fprintf(stderr,
 	    "hostile: %s: %zu routes, %zu callers; case %s, consent %s, "
 	    "referral %s\n",
@@ -1926,8 +1917,8 @@ START_TEST(test_hostile_walk_of_every_route_as_every_caller)
 	fprintf(stderr,
 	    "hostile: %lu requests in %.1f s, %lu violations, %lu database "
 	    "changes, %lu lost sessions\n",
-	    run.requests, now_s() - run.t0, run.violations, run.dbchanges,
-	    run.relogins);
+	    run.requests, harness_now_s() - run.t0, run.violations,
+	    run.dbchanges, run.relogins);
 	tally_print();
 
 	stop_rc = run.dead ? -1 : harness_server_stop(&run.srv);
@@ -2031,17 +2022,5 @@ hostile_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	if (harness_init() != 0) {
-		fprintf(stderr, "itest_hostile: cannot run (see above)\n");
-		return 1;
-	}
-	sr = srunner_create(hostile_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	harness_cleanup();
-	return failed == 0 ? 0 : 1;
+	return harness_run_suite("itest_hostile", hostile_suite);
 }

@@ -23,23 +23,6 @@
 #include "err.h"
 #include "harness.h"
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* The body of a raw answer (after the blank line), or "". */
 static const char *
 raw_body(const char *answer)
@@ -181,7 +164,8 @@ START_TEST(test_metrics_count_healthz_and_show_histogram_and_pool)
 		harness_resp_free(&r);
 	}
 	/* Requests are counted when complete, just after the answer. */
-	for (end = now_s() + 2; now_s() < end; sleep_ms(20)) {
+	for (end = harness_now_s() + 2; harness_now_s() < end;
+	     harness_sleep_ms(20)) {
 		ck_assert_int_eq(
 		    harness_http(&api_srv, "GET", "/metrics", NULL, NULL, &r),
 		    200);
@@ -715,7 +699,7 @@ START_TEST(test_body_declared_too_large_is_413_before_upload)
 	                          "Content-Length: 100000000\r\n\r\n"
 	                          "{\"username\":";
 	char out[4096];
-	double t0 = now_s();
+	double t0 = harness_now_s();
 
 	ck_assert_int_gt(harness_raw_ex(&body_srv, req, sizeof(req) - 1, out,
 	                     sizeof(out), 5000, NULL),
@@ -724,7 +708,8 @@ START_TEST(test_body_declared_too_large_is_413_before_upload)
 	ck_assert_msg(strstr(raw_body(out), "\"body_too_large\"") != NULL,
 	    "body %s", raw_body(out));
 	/* Answered and closed without waiting for 100 MB. */
-	ck_assert_msg(now_s() - t0 < 3.0, "took %.1f s", now_s() - t0);
+	ck_assert_msg(harness_now_s() - t0 < 3.0, "took %.1f s",
+	    harness_now_s() - t0);
 }
 END_TEST
 
@@ -951,17 +936,6 @@ start_teardown(void)
 }
 
 /* The number of lines in text (a last line without '\n' counts). */
-static int
-count_lines(const char *text)
-{
-	int n = 0;
-
-	for (; *text != '\0'; text++)
-		if (*text == '\n' || text[1] == '\0')
-			n++;
-	return n;
-}
-
 /*
  * Runs `passerelle serve` (or another subcommand) with database url and key
  * file key (NULL: unset) plus more ("NAME=value" list); out gets the output.
@@ -1089,7 +1063,7 @@ START_TEST(test_empty_database_stops_serve_asking_for_migrate)
 	    run_with("serve", db, start_key, NULL, out, sizeof(out)), 1);
 	ck_assert_msg(strstr(out, "passerelle migrate") != NULL, "serve: %s",
 	    out);
-	ck_assert_int_eq(count_lines(out), 1);
+	ck_assert_int_eq(harness_count_lines(out), 1);
 	harness_db_drop(db);
 }
 END_TEST
@@ -1121,7 +1095,7 @@ START_TEST(test_serve_refuses_bad_key_file_naming_it)
 	    run_with("serve", start_db, path, NULL, out, sizeof(out)), 1);
 	ck_assert_msg(strstr(out, "PASSERELLE_KEY_FILE") != NULL, "%s: %s",
 	    bad_keys[_i].name, out);
-	ck_assert_msg(count_lines(out) == 1, "%s: not one line: %s",
+	ck_assert_msg(harness_count_lines(out) == 1, "%s: not one line: %s",
 	    bad_keys[_i].name, out);
 }
 END_TEST
@@ -1134,7 +1108,7 @@ START_TEST(test_serve_names_unset_database_url)
 	    run_with("serve", NULL, start_key, NULL, out, sizeof(out)), 1);
 	ck_assert_msg(strstr(out, "PASSERELLE_DATABASE_URL") != NULL, "%s",
 	    out);
-	ck_assert_int_eq(count_lines(out), 1);
+	ck_assert_int_eq(harness_count_lines(out), 1);
 }
 END_TEST
 
@@ -1145,7 +1119,7 @@ START_TEST(test_serve_names_unset_key_file)
 	ck_assert_int_eq(
 	    run_with("serve", start_db, NULL, NULL, out, sizeof(out)), 1);
 	ck_assert_msg(strstr(out, "PASSERELLE_KEY_FILE") != NULL, "%s", out);
-	ck_assert_int_eq(count_lines(out), 1);
+	ck_assert_int_eq(harness_count_lines(out), 1);
 }
 END_TEST
 
@@ -1169,7 +1143,7 @@ START_TEST(test_serve_names_out_of_bounds_setting)
 	    run_with("serve", start_db, start_key, more, out, sizeof(out)), 1);
 	ck_assert_msg(strstr(out, name) != NULL, "%s: %s", bad_settings[_i],
 	    out);
-	ck_assert_msg(count_lines(out) == 1, "%s: not one line: %s",
+	ck_assert_msg(harness_count_lines(out) == 1, "%s: not one line: %s",
 	    bad_settings[_i], out);
 }
 END_TEST
@@ -1244,13 +1218,13 @@ static int
 held_connection(const struct harness_server *srv)
 {
 	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
-	double end = now_s() + 3;
+	double end = harness_now_s() + 3;
 	char buf[4096];
 	size_t used;
 	ssize_t n;
 	int fd;
 
-	while (now_s() < end) {
+	while (harness_now_s() < end) {
 		if ((fd = harness_connect(srv)) < 0)
 			return -1;
 		used = 0;
@@ -1270,7 +1244,7 @@ held_connection(const struct harness_server *srv)
 			}
 		}
 		close(fd);
-		sleep_ms(100);
+		harness_sleep_ms(100);
 	}
 	return -1;
 }
@@ -1295,7 +1269,8 @@ START_TEST(test_per_ip_connection_limit_refuses_the_fifth)
 	harness_resp_free(&r);
 	for (i = 0; i < 4; i++)
 		close(fds[i]);
-	for (end = now_s() + 5; now_s() < end; sleep_ms(50)) {
+	for (end = harness_now_s() + 5; harness_now_s() < end;
+	     harness_sleep_ms(50)) {
 		st = harness_http(&srv, "GET", "/healthz", NULL, NULL, &r);
 		harness_resp_free(&r);
 		if (st == 200)
@@ -1316,11 +1291,11 @@ START_TEST(test_idle_half_request_is_closed_after_timeout)
 
 	ck_assert_int_eq(start_server(&srv, "PASSERELLE_CONNECTION_TIMEOUT=1"),
 	    0);
-	t0 = now_s();
+	t0 = harness_now_s();
 	ck_assert_int_ge(harness_raw_ex(&srv, half, sizeof(half) - 1, out,
 	                     sizeof(out), 6000, &closed),
 	    0);
-	took = now_s() - t0;
+	took = harness_now_s() - t0;
 	ck_assert_msg(closed, "still open after %.1f s", took);
 	ck_assert_msg(took < 3.5, "closed after %.1f s", took);
 	ck_assert_msg(took > 0.5, "closed at once (%.2f s), not by the timeout",
@@ -1352,14 +1327,14 @@ ready_setup(void)
 static void
 ready_teardown(void)
 {
-	double end = now_s() + 30;
+	double end = harness_now_s() + 30;
 
 	if (!harness_db_reachable() && harness_pg_start_cmd() != NULL) {
 		fprintf(stderr, "itest_http: starting the cluster again\n");
 		(void)harness_shell(harness_pg_start_cmd());
 	}
-	while (!harness_db_reachable() && now_s() < end)
-		sleep_ms(100);
+	while (!harness_db_reachable() && harness_now_s() < end)
+		harness_sleep_ms(100);
 	(void)harness_server_stop(&ready_srv);
 	harness_db_drop(ready_db);
 	ready_db = NULL;
@@ -1390,7 +1365,8 @@ START_TEST(test_readyz_follows_the_database_without_restart)
 	harness_resp_free(&r);
 
 	ck_assert_int_eq(harness_shell(harness_pg_start_cmd()), 0);
-	for (end = now_s() + 10; now_s() < end; sleep_ms(100)) {
+	for (end = harness_now_s() + 10; harness_now_s() < end;
+	     harness_sleep_ms(100)) {
 		st = harness_http(&ready_srv, "GET", "/readyz", NULL, NULL, &r);
 		harness_resp_free(&r);
 		if (st == 200)
@@ -1488,17 +1464,5 @@ http_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	if (harness_init() != 0) {
-		fprintf(stderr, "itest_http: cannot run (see above)\n");
-		return 1;
-	}
-	sr = srunner_create(http_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	harness_cleanup();
-	return failed == 0 ? 0 : 1;
+	return harness_run_suite("itest_http", http_suite);
 }

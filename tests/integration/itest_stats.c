@@ -28,196 +28,13 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "world.h"
 
 /* ======================================================================
- * Helpers (static: each suite carries its own copy).
+ * Helpers of this suite (the shared ones are in world.h).
  */
 
-#define DEMO_PW "Passerelle-Demo-2026"
-#define FAST_OPS "PASSERELLE_ARGON2_OPS=2"
-#define FAST_MEM "PASSERELLE_ARGON2_MEM_KIB=19456"
 #define K 5
-
-struct env {
-	char *db;
-	char dir[64];
-	char key[128];
-	struct harness_server srv;
-};
-
-struct sess {
-	char token[96];
-	char csrf[96];
-	char user_id[40];
-	char org_id[40];
-	char username[64];
-};
-
-struct res {
-	long st;
-	const char *body;
-	size_t len;
-	json_t *j;
-	struct harness_resp r;
-};
-
-static void
-res_free(struct res *x)
-{
-	json_decref(x->j);
-	x->j = NULL;
-	harness_resp_free(&x->r);
-	x->body = NULL;
-}
-
-#define EXPECT(x, code, what)                                                  \
-	ck_assert_msg((x).st == (code), "%s: expected %d, got %ld (%.600s)",   \
-	    (what), (int)(code), (x).st, (x).body ? (x).body : "")
-
-static json_t *
-jpath(json_t *j, const char *path)
-{
-	char key[128];
-	const char *p = path;
-	size_t n;
-
-	while (j != NULL && *p != '\0') {
-		n = strcspn(p, ".");
-		snprintf(key, sizeof(key), "%.*s", (int)n, p);
-		if (json_is_array(j)) {
-			char *end;
-			long i = strtol(key, &end, 10);
-
-			j = (*end != '\0' || i < 0) ? NULL :
-			    json_array_get(j, (size_t)i);
-		} else
-			j = json_object_get(j, key);
-		p += n;
-		if (*p == '.')
-			p++;
-	}
-	return j;
-}
-
-static const char *
-jstr(json_t *j, const char *path)
-{
-	const char *s = json_string_value(jpath(j, path));
-
-	return s ? s : "";
-}
-
-/* Sends a request as s (NULL: no session), with CSRF on writes and an
- * optional extra header ("Accept-Language: en"). */
-static struct res
-call_h(const struct harness_server *srv, const struct sess *s,
-    const char *method, const char *path, const char *body, const char *extra)
-{
-	char cookie[160], csrf[160];
-	const char *h[6];
-	size_t n = 0;
-	struct res x;
-
-	memset(&x, 0, sizeof(x));
-	if (s != NULL && s->token[0] != '\0') {
-		snprintf(cookie, sizeof(cookie),
-		    "Cookie: passerelle_session=%s", s->token);
-		h[n++] = cookie;
-	}
-	if (s != NULL && s->csrf[0] != '\0' && strcmp(method, "GET") != 0) {
-		snprintf(csrf, sizeof(csrf), "X-CSRF-Token: %s", s->csrf);
-		h[n++] = csrf;
-	}
-	if (body != NULL)
-		h[n++] = "Content-Type: application/json";
-	if (extra != NULL)
-		h[n++] = extra;
-	h[n] = NULL;
-	x.st = harness_http(srv, method, path, h, body, &x.r);
-	x.body = x.r.body ? x.r.body : "";
-	x.len = x.r.body ? x.r.body_len : 0;
-	x.j = harness_json(&x.r);
-	return x;
-}
-
-static struct res
-call(const struct harness_server *srv, const struct sess *s,
-    const char *method, const char *path, const char *body)
-{
-	return call_h(srv, s, method, path, body, NULL);
-}
-
-static struct res
-callj(const struct harness_server *srv, const struct sess *s,
-    const char *method, const char *path, json_t *body)
-{
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	struct res x;
-
-	json_decref(body);
-	x = call(srv, s, method, path, text);
-	free(text);
-	return x;
-}
-
-static int
-cookie_token(const struct harness_resp *r, char *out, size_t outlen)
-{
-	const char *v;
-	size_t i, n;
-
-	out[0] = '\0';
-	for (i = 0; (v = harness_resp_header_n(r, "Set-Cookie", i)) != NULL;
-	     i++)
-		if (strncmp(v, "passerelle_session=", 19) == 0) {
-			n = strcspn(v + 19, ";");
-			snprintf(out, outlen, "%.*s", (int)n, v + 19);
-			return 0;
-		}
-	return -1;
-}
-
-static void
-login_ok(const struct harness_server *srv, const char *user, struct sess *s)
-{
-	struct res x;
-
-	memset(s, 0, sizeof(*s));
-	x = callj(srv, NULL, "POST", "/api/v1/session",
-	    json_pack("{s:s, s:s}", "username", user, "password", DEMO_PW));
-	EXPECT(x, 200, user);
-	(void)cookie_token(&x.r, s->token, sizeof(s->token));
-	snprintf(s->csrf, sizeof(s->csrf), "%s", jstr(x.j, "csrf_token"));
-	snprintf(s->user_id, sizeof(s->user_id), "%s", jstr(x.j, "user.id"));
-	snprintf(s->org_id, sizeof(s->org_id), "%s",
-	    jstr(x.j, "user.organisation.id"));
-	snprintf(s->username, sizeof(s->username), "%s", user);
-	res_free(&x);
-	ck_assert_msg(s->token[0] != '\0' && s->csrf[0] != '\0',
-	    "login %s: no token", user);
-}
-
-static void
-sqlv(const char *db, const char *sql, const char *p1, const char *p2,
-    char *out, size_t outlen)
-{
-	const char *params[2] = { p1, p2 };
-	int np = p2 ? 2 : p1 ? 1 : 0;
-	int rc = harness_value(db, sql, params, np, out, outlen);
-
-	ck_assert_msg(rc >= 0, "query failed: %s", sql);
-	if (rc == 1)
-		out[0] = '\0';
-}
-
-static long
-sqln(const char *db, const char *sql, const char *p1, const char *p2)
-{
-	char out[64];
-
-	sqlv(db, sql, p1, p2, out, sizeof(out));
-	return strtol(out, NULL, 10);
-}
 
 /* Finds needle (len bytes) in hay (haylen bytes). */
 static const void *
@@ -228,39 +45,6 @@ memfind(const void *hay, size_t haylen, const char *needle)
 	if (n == 0 || n > haylen)
 		return NULL;
 	return memmem(hay, haylen, needle, n);
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (f == NULL)
-		return NULL;
-	for (;;) {
-		if (n + 65536 + 1 > cap) {
-			char *nb;
-
-			cap = (n + 65536 + 1) * 2;
-			if ((nb = realloc(buf, cap)) == NULL) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, 65536, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	if (len != NULL)
-		*len = n;
-	return buf;
 }
 
 /* ======================================================================
@@ -2220,17 +2004,5 @@ stats_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	if (harness_init() != 0) {
-		fprintf(stderr, "itest_stats: cannot run (see above)\n");
-		return 1;
-	}
-	sr = srunner_create(stats_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	harness_cleanup();
-	return failed == 0 ? 0 : 1;
+	return harness_run_suite("itest_stats", stats_suite);
 }

@@ -84,25 +84,6 @@ https(const char *url, const char *body, struct answer *a)
 	return status;
 }
 
-static unsigned int
-free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	unsigned int port = 0;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 START_TEST(test_tls_serves_https_with_secure_cookie_and_hsts)
 {
 	char dir[128], cert[192], key[192], mkey[192], out[4096];
@@ -131,7 +112,7 @@ START_TEST(test_tls_serves_https_with_secure_cookie_and_hsts)
 	snprintf(e_tkey, sizeof(e_tkey), "PASSERELLE_TLS_KEY=%s", key);
 	snprintf(e_sop, sizeof(e_sop), "PASSERELLE_SOP=%s/sop/mali.json",
 	    harness_source_dir());
-	port = free_port();
+	port = harness_free_port();
 	ck_assert_uint_gt(port, 0);
 	snprintf(e_listen, sizeof(e_listen), "PASSERELLE_LISTEN=127.0.0.1:%u",
 	    port);
@@ -203,23 +184,20 @@ START_TEST(test_tls_serves_https_with_secure_cookie_and_hsts)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+tls_suite(void)
 {
 	Suite *s = suite_create("tls");
 	TCase *tc = tcase_create("https");
-	SRunner *sr;
-	int failed;
 
-	if (harness_init() != 0)
-		return 1;
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_tls_serves_https_with_secure_cookie_and_hsts);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	harness_cleanup();
-	return failed == 0 ? 0 : 1;
+	return s;
+}
+
+int
+main(void)
+{
+	return harness_run_suite("itest_tls", tls_suite);
 }
