@@ -40,6 +40,30 @@
 	"EXISTS (SELECT 1 FROM case_access a WHERE a.case_id = c.id AND " \
 	"a.organisation_id = $2 AND a.ended_at IS NULL)"
 
+#define CASE_LIST_COLS \
+	"SELECT c.id, c.reference, c.stage, c.lead_organisation_id, o.name, " \
+	"c.age_band, c.sex, to_char(c.opened_at AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), k.wrapped, " \
+	"encode(gn.value, 'hex'), encode(fn.value, 'hex'), " \
+	"encode(dob.value, 'hex'), " \
+	"(extract(epoch FROM c.opened_at) * 1000000)::bigint, " \
+	"c.erased_at IS NOT NULL, " \
+	"(SELECT to_char(min(r.respond_by) AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM referrals r " \
+	"WHERE r.case_id = c.id AND r.status = 'pending') "
+
+/* dob: when the date of birth is fetched (a search with one). */
+#define CASE_LIST_FROM(dob) \
+	"FROM case_access a JOIN cases c ON c.id = a.case_id " \
+	"JOIN organisations o ON o.id = c.lead_organisation_id " \
+	"LEFT JOIN case_keys k ON k.case_id = c.id " \
+	"LEFT JOIN case_fields gn ON gn.case_id = c.id AND " \
+	"gn.field = 'victim.given_name' " \
+	"LEFT JOIN case_fields fn ON fn.case_id = c.id AND " \
+	"fn.field = 'victim.family_name' " \
+	"LEFT JOIN case_fields dob ON dob.case_id = c.id AND " \
+	"dob.field = 'victim.date_of_birth' AND " dob " "
+
 static const struct db_stmt stmts[] = {
 	{ "case_key_state", "SELECT key_id FROM master_key" },
 	{ "stored_key_get",
@@ -115,26 +139,7 @@ static const struct db_stmt stmts[] = {
 	    "UPDATE cases SET erased_at = now(), version = version + 1, "
 	    "updated_at = now() WHERE id = $1 AND erased_at IS NULL "
 	    "RETURNING version" },
-	{ "case_list",
-	    "SELECT c.id, c.reference, c.stage, c.lead_organisation_id, o.name, "
-	    "c.age_band, c.sex, to_char(c.opened_at AT TIME ZONE 'UTC', "
-	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), k.wrapped, "
-	    "encode(gn.value, 'hex'), encode(fn.value, 'hex'), "
-	    "encode(dob.value, 'hex'), "
-	    "(extract(epoch FROM c.opened_at) * 1000000)::bigint, "
-	    "c.erased_at IS NOT NULL, "
-	    "(SELECT to_char(min(r.respond_by) AT TIME ZONE 'UTC', "
-	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM referrals r "
-	    "WHERE r.case_id = c.id AND r.status = 'pending') "
-	    "FROM case_access a JOIN cases c ON c.id = a.case_id "
-	    "JOIN organisations o ON o.id = c.lead_organisation_id "
-	    "LEFT JOIN case_keys k ON k.case_id = c.id "
-	    "LEFT JOIN case_fields gn ON gn.case_id = c.id AND "
-	    "gn.field = 'victim.given_name' "
-	    "LEFT JOIN case_fields fn ON fn.case_id = c.id AND "
-	    "fn.field = 'victim.family_name' "
-	    "LEFT JOIN case_fields dob ON dob.case_id = c.id AND "
-	    "dob.field = 'victim.date_of_birth' AND $5::int IS NOT NULL "
+	{ "case_list", CASE_LIST_COLS CASE_LIST_FROM("$5::int IS NOT NULL")
 	    "WHERE a.organisation_id = $1 AND a.ended_at IS NULL "
 	    "AND ($2::text IS NULL OR c.stage = $2) "
 	    "AND ($3::text IS NULL OR c.reference = $3) "
@@ -149,6 +154,19 @@ static const struct db_stmt stmts[] = {
 	    "FROM referrals r WHERE r.case_id = c.id AND r.status = "
 	    "'pending' AND r.respond_by < now())) "
 	    "ORDER BY c.opened_at DESC, c.id DESC LIMIT $8" },
+	/*
+	 * The list without filters, its most common form, as statements of
+	 * their own: the optional filters above defeat a generic plan, so
+	 * PostgreSQL would plan that one again on every call.
+	 */
+	{ "case_list_first", CASE_LIST_COLS CASE_LIST_FROM("false")
+	    "WHERE a.organisation_id = $1 AND a.ended_at IS NULL "
+	    "ORDER BY c.opened_at DESC, c.id DESC LIMIT $2" },
+	{ "case_list_next", CASE_LIST_COLS CASE_LIST_FROM("false")
+	    "WHERE a.organisation_id = $1 AND a.ended_at IS NULL "
+	    "AND (c.opened_at, c.id) < (timestamptz 'epoch' + "
+	    "$2::bigint * interval '1 microsecond', $3::uuid) "
+	    "ORDER BY c.opened_at DESC, c.id DESC LIMIT $4" },
 	{ "case_dup_candidates",
 	    "SELECT c.id, c.reference, k.wrapped, encode(gn.value, 'hex'), "
 	    "encode(fn.value, 'hex'), encode(dob.value, 'hex'), "
@@ -1611,7 +1629,18 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 			us ? DB_TEXT(us) : DB_NULL, cid ? DB_TEXT(cid) : DB_NULL,
 			DB_TEXT(limit), DB_TEXT(q->overdue ? "true" : "false") };
 
-		rc = db_exec(db, "case_list", a, 9, &res);
+		struct db_arg f[2] = { DB_TEXT(who->org_id), DB_TEXT(limit) };
+		struct db_arg nx[4] = { DB_TEXT(who->org_id),
+			us ? DB_TEXT(us) : DB_NULL, cid ? DB_TEXT(cid) : DB_NULL,
+			DB_TEXT(limit) };
+
+		if (q->stage || q->reference || q->assigned_me || q->name ||
+		    q->overdue)
+			rc = db_exec(db, "case_list", a, 9, &res);
+		else if (us == NULL)
+			rc = db_exec(db, "case_list_first", f, 2, &res);
+		else
+			rc = db_exec(db, "case_list_next", nx, 4, &res);
 	}
 	if (rc != PA_OK)
 		goto end;
