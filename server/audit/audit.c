@@ -278,7 +278,7 @@ head_matches(struct db_res *heads, const char *chain, int64_t seq,
 			continue;
 		if (db_res_int64(heads, i, 1, &hs) == 0 && hs == seq &&
 		    db_res_bytea(heads, i, 2, &h, &hl) == PA_OK &&
-		    hl == hashlen && (hl == 0 || memcmp(h, hash, hl) == 0))
+		    sec_equal_bytes(h, hl, hash, hashlen))
 			ok = 1;
 		free(h);
 		return ok;
@@ -365,8 +365,8 @@ audit_verify(struct db *db, struct audit_verdict *v)
 				rc = PA_INTERNAL;
 				goto out;
 			}
-			if (seq != expect || splen != prevlen ||
-			    (prevlen > 0 && memcmp(sprev, prev, prevlen) != 0) ||
+			if (seq != expect ||
+			    !sec_equal_bytes(sprev, splen, prev, prevlen) ||
 			    record_hash(prev, prevlen, chain,
 				db_res_get(res, i, 2), db_res_get(res, i, 3),
 				db_res_get(res, i, 4), db_res_get(res, i, 5),
@@ -374,8 +374,8 @@ audit_verify(struct db *db, struct audit_verdict *v)
 				db_res_get(res, i, 8), db_res_get(res, i, 9),
 				db_res_get(res, i, 10), db_res_get(res, i, 11),
 				calc) != 0 ||
-			    shlen != sizeof(calc) ||
-			    memcmp(shash, calc, sizeof(calc)) != 0) {
+			    !sec_equal_bytes(shash, shlen, calc,
+				sizeof(calc))) {
 				v->ok = 0;
 				snprintf(v->chain, sizeof(v->chain), "%s",
 				    chain);

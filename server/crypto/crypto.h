@@ -63,6 +63,8 @@ int sec_throttle_hash(char kind, const char *subject,
     unsigned char out[SEC_HASH_BYTES]);
 /* The CSRF token bound to a session token (base64url). */
 int sec_csrf_token(const char *token, char out[SEC_TOKEN_TEXT]);
+/* Constant-time comparison of two byte strings; 1 when equal. */
+int sec_equal_bytes(const void *a, size_t alen, const void *b, size_t blen);
 /* Constant-time comparison of two NUL-terminated texts; 1 when equal. */
 int sec_equal_text(const char *a, const char *b);
 

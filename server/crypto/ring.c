@@ -160,6 +160,14 @@ sec_csrf_token(const char *token, char out[SEC_TOKEN_TEXT])
 }
 
 int
+sec_equal_bytes(const void *a, size_t alen, const void *b, size_t blen)
+{
+	if (alen != blen)
+		return 0;
+	return alen == 0 || sodium_memcmp(a, b, alen) == 0;
+}
+
+int
 sec_equal_text(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
