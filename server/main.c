@@ -385,6 +385,27 @@ cmd_seed(struct config *c, int argc, char **argv)
 }
 
 static int
+cmd_retention(struct config *c, int argc, char **argv)
+{
+	int dry = argc == 2 && strcmp(argv[1], "--dry-run") == 0;
+	struct cases_retention r;
+	struct sec_master *master;
+	struct db *db;
+	enum pa_err rc;
+
+	if (argc < 1 || strcmp(argv[0], "run") != 0 || (argc != 1 && !dry))
+		return fail("usage: passerelle retention run [--dry-run]");
+	if (boot(c, &master, 1, 1))
+		return 1;
+	if ((rc = db_acquire(&db)) == PA_OK) {
+		rc = cases_retention_run(db, sop_current(), dry, stdout, &r);
+		db_release(db);
+	}
+	unboot(master);
+	return rc == PA_OK ? 0 : fail("retention run: failed (see above)");
+}
+
+static int
 cmd_migrate(struct config *c, int argc, char **argv)
 {
 	enum db_schema_state st;
@@ -458,6 +479,13 @@ static const struct cmd cmds[] = {
 	    "Rewraps every case's data key under the key in FILE, in one "
 	    "transaction\n(servers keep serving; writes of new keys wait). "
 	    "Then restart every\nserver with FILE as PASSERELLE_KEY_FILE." },
+	{ "retention", cmd_retention, "passerelle retention run [--dry-run]",
+	    "Crypto-shreds the identity of every case closed for longer than "
+	    "the SOP's\nretention_days_after_close (as an erasure: data key, "
+	    "sealed fields and\nblind indexes go; clear categories stay for "
+	    "statistics), each in its own\ntransaction with its audit record. "
+	    "--dry-run lists the cases (id and\nclosing date) and changes "
+	    "nothing. Idempotent: run it daily." },
 	{ "seed", cmd_seed, "passerelle seed --demo | --synthetic N",
 	    "--demo creates fictional organisations of every kind and one "
 	    "account per\nrole, and prints them with their password "

@@ -218,6 +218,7 @@ cases_init(void)
 	db_stmts_add(stmts, sizeof(stmts) / sizeof(stmts[0]));
 	workflow_init();
 	cases_synthetic_init();
+	cases_retention_init();
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -1467,10 +1468,39 @@ out:
 }
 
 enum pa_err
+cases_shred(struct db *db, const struct actor *who, const char *id,
+    const char *org_id, const char *action, json_t *detail, int64_t *version)
+{
+	struct audit_entry e = { 0 };
+	struct db_res *res = NULL;
+	enum pa_err rc;
+
+	if ((rc = db_exec(db, "case_erase", &DB_TEXT(id), 1, &res)) != PA_OK)
+		return rc;
+	/* No row: erased already (by a concurrent request or run). */
+	if (db_res_rows(res) != 1 || db_res_int64(res, 0, 0, version) != 0) {
+		db_res_free(res);
+		return PA_CONFLICT;
+	}
+	db_res_free(res);
+	e.user_id = who ? who->user_id : NULL;
+	e.organisation_id = org_id;
+	e.action = action;
+	e.resource_type = "case";
+	e.resource_id = id;
+	e.address = who ? who->address : "cli";
+	e.detail = detail;
+	if ((rc = audit_add(db, &e)) != PA_OK)
+		return rc;
+	return event_add(db, who, id, "case.erased", NULL, "case", detail,
+	    NULL, NULL);
+}
+
+enum pa_err
 cases_erase(struct db *db, const struct actor *who, const char *id,
     json_t **out)
 {
-	struct db_res *row = NULL, *res = NULL;
+	struct db_res *row = NULL;
 	int64_t version = 0;
 	enum pa_err rc;
 
@@ -1489,16 +1519,8 @@ cases_erase(struct db *db, const struct actor *who, const char *id,
 		rc = PA_CONFLICT;
 		goto end;
 	}
-	if ((rc = db_exec(db, "case_erase", &DB_TEXT(id), 1, &res)) != PA_OK)
-		goto end;
-	if (db_res_rows(res) != 1 || db_res_int64(res, 0, 0, &version) != 0) {
-		rc = PA_CONFLICT;
-		goto end;
-	}
-	rc = cases_audit(db, who, "case.erase", id, NULL, 0, NULL);
-	if (rc == PA_OK)
-		rc = event_add(db, who, id, "case.erased", NULL, "case", NULL,
-		    NULL, NULL);
+	rc = cases_shred(db, who, id, who->org_id, "case.erase", NULL,
+	    &version);
 	if (rc == PA_OK)
 		*out = json_pack("{s:s, s:s, s:b, s:I}", "id", id, "reference",
 		    db_res_get(row, 0, COL_REF), "erased", 1, "version",
@@ -1510,7 +1532,6 @@ end:
 		*out = NULL;
 	}
 	db_res_free(row);
-	db_res_free(res);
 	return rc == PA_OK && *out == NULL ? PA_INTERNAL : rc;
 }
 

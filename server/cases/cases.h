@@ -108,6 +108,23 @@ enum pa_err cases_inbox(struct db *db, const struct actor *who, json_t **out);
 #include <stdio.h>
 int cases_seed_synthetic(struct db *db, long n, FILE *out);
 
+/*
+ * passerelle retention run: crypto-shreds (as cases_erase) every case that
+ * has been in the SOP's closed stage longer than its
+ * retention_days_after_close, one transaction and one audit record each;
+ * with dry_run, only lists them. Writes one line per case (id and closing
+ * date, nothing identifying) and a summary to out. Idempotent.
+ */
+struct sop;
+struct cases_retention {
+	long days;	/* the SOP's retention; 0: keep */
+	long due;	/* cases past it when the run began */
+	long erased;
+	long skipped;	/* reopened or erased while the run went on */
+};
+enum pa_err cases_retention_run(struct db *db, const struct sop *s,
+    int dry_run, FILE *out, struct cases_retention *r);
+
 /* passerelle rotate-master-key: rewraps every data key in one transaction. */
 struct sec_master;
 int cases_rotate_master_key(struct db *db, const struct sec_master *from,

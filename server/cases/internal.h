@@ -2,6 +2,8 @@
 #ifndef PA_CASES_INTERNAL_H
 #define PA_CASES_INTERNAL_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "cases.h"
@@ -42,6 +44,17 @@ json_t *cases_open_json(const struct sec_case_key *key, const char *case_id,
 enum pa_err cases_audit(struct db *db, const struct actor *who,
     const char *action, const char *case_id, const char *const *fields,
     size_t nfields, json_t *detail);
+/*
+ * Crypto-shreds case id inside the caller's transaction: its wrapped data
+ * key, sealed fields and blind indexes go, every other ciphertext of the
+ * case is set to NULL, pending referrals are withdrawn; the clear categories
+ * stay for statistics. Audits action in org_id's chain (who NULL: the CLI)
+ * and adds a "case.erased" event, both with detail (borrowed, codes only).
+ * PA_CONFLICT when the case is erased already; *version is its new version.
+ */
+enum pa_err cases_shred(struct db *db, const struct actor *who,
+    const char *id, const char *org_id, const char *action, json_t *detail,
+    int64_t *version);
 /* The case row of a case the caller's organisation may see (or 404). */
 enum pa_err cases_fetch(struct db *db, const struct actor *who,
     const char *id, int lock, struct db_res **row);
@@ -50,6 +63,9 @@ enum pa_err cases_open_key(struct db_res *row, struct sec_case_key **key);
 enum pa_err cases_render(struct db *db, const struct actor *who,
     struct db_res *row, json_t **out);
 int cases_stage_index(const struct sop *s, const char *stage);
+
+/* retention.c: passerelle retention run. */
+void cases_retention_init(void);
 
 /* synthetic.c: passerelle seed --synthetic N. */
 void cases_synthetic_init(void);

@@ -1,0 +1,446 @@
+/*
+ * Operations against a real server and a real PostgreSQL: retention
+ * (`passerelle retention run [--dry-run]`) and the schema checks that make
+ * upgrades safe (`migrate --status`, a server refusing a schema newer than
+ * it knows).
+ *
+ * Retention: cases are closed through the API as the SOP allows, their
+ * closing is back-dated in the database (the only way to age a case without
+ * waiting ten years), then a dry run must change nothing at all (the whole
+ * pg_dump is compared), a real run must shred exactly the cases past the
+ * SOP's retention (as an erasure does), keep statistics and the audit chain
+ * whole, and a second run must find nothing to do.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "harness.h"
+#include "world.h"
+
+static struct env oe;
+
+/* Distinctive names, looked for in outputs and answers. */
+static const char *const given[] = { "Kadiatou-Rtn", "Oumou-Rtn",
+	"Fanta-Rtn", "Awa-Rtn" };
+#define FAMILY "Traore-Qzx"
+
+static void
+create_named(const struct sess *s, const char *name, char id[40])
+{
+	char d[11];
+	struct res x;
+
+	today(d);
+	x = callj(&oe.srv, s, "POST", "/api/v1/cases",
+	    json_pack("{s:{s:s, s:s, s:s, s:i}, s:{s:s, s:s, s:[s]}}",
+	        "victim", "given_name", name, "family_name", FAMILY, "sex",
+	        "female", "age_estimate", 30, "identification", "date", d,
+	        "region", "bamako", "exploitation_types", "forced_labour"));
+	EXPECT(x, 201, "create case");
+	snprintf(id, 40, "%s", jstr(x.j, "id"));
+	res_free(&x);
+}
+
+static struct res
+get_case(const struct sess *s, const char *id)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s", id);
+	return call(&oe.srv, s, "GET", path, NULL);
+}
+
+static void
+close_case(const struct sess *chef, const char *id)
+{
+	char path[256];
+	struct res x = get_case(chef, id);
+	long long v;
+
+	EXPECT(x, 200, "read before closing");
+	v = jint(x.j, "version");
+	res_free(&x);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/transitions", id);
+	x = callj(&oe.srv, chef, "POST", path,
+	    json_pack("{s:s, s:I}", "transition", "close_at_identification",
+	        "version", (json_int_t)v));
+	EXPECT(x, 200, "close the case");
+	ck_assert_str_eq(jstr(x.j, "stage"), "closed");
+	res_free(&x);
+}
+
+/* Moves a case's entry into its current stage days into the past. */
+static void
+age_case(const char *id, const char *days)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+	    "UPDATE cases SET stage_since = now() - make_interval(days => "
+	    "%d) WHERE id = '%s'", atoi(days), id);
+	ck_assert_int_eq(harness_exec(oe.db, sql), 0);
+}
+
+static long
+identity_rows(const char *id)
+{
+	return sqln(oe.db,
+	    "SELECT (SELECT count(*) FROM case_fields WHERE case_id = $1) + "
+	    "(SELECT count(*) FROM case_keys WHERE case_id = $1) + "
+	    "(SELECT count(*) FROM case_blind WHERE case_id = $1)", id, NULL);
+}
+
+/*
+ * A pg_dump without the \restrict and \unrestrict lines, whose token is
+ * random on every dump (pg_dump since 15.14).
+ */
+static char *
+dump_stable(void)
+{
+	char *d = pg_dump_text(&oe), *r = d, *w = d, *eol;
+
+	while (*r != '\0') {
+		eol = strchr(r, '\n');
+		eol = eol ? eol + 1 : r + strlen(r);
+		if (strncmp(r, "\\restrict ", 10) != 0 &&
+		    strncmp(r, "\\unrestrict ", 12) != 0) {
+			memmove(w, r, (size_t)(eol - r));
+			w += eol - r;
+		}
+		r = eol;
+	}
+	*w = '\0';
+	return d;
+}
+
+/* The first line where a and b differ, for a failure message. */
+static const char *
+first_diff(const char *a, const char *b)
+{
+	const char *line = a;
+	size_t i;
+
+	for (i = 0; a[i] != '\0' && a[i] == b[i]; i++)
+		if (a[i] == '\n')
+			line = a + i + 1;
+	return line;
+}
+
+static char *
+stats_body(const struct sess *analyst)
+{
+	char path[256], d[11];
+	struct res x;
+	char *body;
+
+	today(d);
+	snprintf(path, sizeof(path), "/api/v1/stats?from=2020-01-01&to=%s"
+	    "&by=sex", d);
+	x = call(&oe.srv, analyst, "GET", path, NULL);
+	EXPECT(x, 200, "statistics");
+	body = strdup(x.body);
+	res_free(&x);
+	return body;
+}
+
+START_TEST(test_retention_shreds_only_cases_past_the_sop)
+{
+	const char *dry[] = { "retention", "run", "--dry-run", NULL };
+	const char *run[] = { "retention", "run", NULL };
+	const char *verify[] = { "audit", "verify", NULL };
+	char id[4][40], out[16384], want[128];
+	struct sess p, chef, analyst;
+	char *dump1, *dump2, *stats1, *stats2;
+	json_t *kept[2];
+	struct res x;
+	long audits;
+	int i, rc;
+
+	login_ok(&oe.srv, "police.agent", &p);
+	login_ok(&oe.srv, "police.chef", &chef);
+	login_ok(&oe.srv, "comite.analyste", &analyst);
+	for (i = 0; i < 4; i++)
+		create_named(&p, given[i], id[i]);
+	/* 0 and 1: closed longer ago than Mali's 3650 days; 2: closed
+	 * recently; 3: open, however old. */
+	for (i = 0; i < 3; i++)
+		close_case(&chef, id[i]);
+	age_case(id[0], "4000");
+	age_case(id[1], "3651");
+	age_case(id[2], "3000");
+	age_case(id[3], "9000");
+	for (i = 0; i < 2; i++) {
+		x = get_case(&p, id[i + 2]);
+		EXPECT(x, 200, "read a case to keep");
+		kept[i] = json_incref(x.j);
+		res_free(&x);
+	}
+	stats1 = stats_body(&analyst);
+
+	/* The dry run lists 0 and 1, nothing identifying, changes nothing. */
+	dump1 = dump_stable();
+	rc = env_run(&oe, NULL, dry, out, sizeof(out));
+	ck_assert_msg(rc == 0, "dry run exited %d: %s", rc, out);
+	for (i = 0; i < 4; i++) {
+		snprintf(want, sizeof(want), "would erase case %s closed ",
+		    id[i]);
+		ck_assert_msg((strstr(out, want) != NULL) == (i < 2),
+		    "dry run, case %d: %s", i, out);
+		assert_absent(out, given[i], "the dry run's output");
+	}
+	assert_absent(out, FAMILY, "the dry run's output");
+	ck_assert_msg(strstr(out, "2 case(s) closed before ") != NULL &&
+	        strstr(out, "dry run: nothing changed") != NULL,
+	    "dry run summary: %s", out);
+	dump2 = dump_stable();
+	ck_assert_msg(strcmp(dump1, dump2) == 0,
+	    "the dry run changed the database: %.300s",
+	    first_diff(dump1, dump2));
+	free(dump1);
+	free(dump2);
+	ck_assert_int_gt(identity_rows(id[0]), 0);
+
+	/* The real run shreds 0 and 1, each audited in the police chain. */
+	audits = sqln(oe.db, "SELECT count(*) FROM audit_log", NULL, NULL);
+	rc = env_run(&oe, NULL, run, out, sizeof(out));
+	ck_assert_msg(rc == 0, "retention run exited %d: %s", rc, out);
+	for (i = 0; i < 4; i++) {
+		snprintf(want, sizeof(want), "erased case %s closed ", id[i]);
+		ck_assert_msg((strstr(out, want) != NULL) == (i < 2),
+		    "run, case %d: %s", i, out);
+		assert_absent(out, given[i], "the run's output");
+	}
+	ck_assert_msg(strstr(out, "2 case(s) closed before ") != NULL, "%s",
+	    out);
+	for (i = 0; i < 4; i++)
+		ck_assert_msg((identity_rows(id[i]) == 0) == (i < 2),
+		    "case %d: identity rows %ld", i, identity_rows(id[i]));
+	ck_assert_int_eq(sqln(oe.db,
+	                     "SELECT count(*) FROM audit_log WHERE action = "
+	                     "'case.retention_erase' AND user_id IS NULL AND "
+	                     "organisation_id = $1::uuid AND resource_id = "
+	                     "$2",
+	                     chef.org_id, id[0]),
+	    1);
+	ck_assert_int_eq(sqln(oe.db,
+	                     "SELECT count(*) FROM audit_log WHERE action = "
+	                     "'case.retention_erase'",
+	                     NULL, NULL),
+	    2);
+	ck_assert_int_eq(sqln(oe.db, "SELECT count(*) FROM audit_log", NULL,
+	                     NULL),
+	    audits + 2);
+	ck_assert_int_eq(sqln(oe.db,
+	                     "SELECT count(*) FROM cases WHERE id = $1::uuid "
+	                     "AND erased_at IS NOT NULL AND sex = 'female' AND "
+	                     "region = 'bamako'",
+	                     id[1], NULL),
+	    1);
+
+	/* Through the API: shredded cases show erased, without identity;
+	 * the others read back exactly as before. */
+	for (i = 0; i < 2; i++) {
+		x = get_case(&p, id[i]);
+		EXPECT(x, 200, "read a shredded case");
+		ck_assert(json_is_true(jpath(x.j, "erased")));
+		ck_assert_ptr_null(jpath(x.j, "victim.given_name"));
+		assert_absent(x.body, given[i], "a shredded case");
+		assert_absent(x.body, FAMILY, "a shredded case");
+		ck_assert_str_eq(jstr(x.j, "victim.sex"), "female");
+		res_free(&x);
+		x = get_case(&p, id[i + 2]);
+		EXPECT(x, 200, "read a kept case");
+		ck_assert_msg(json_equal(x.j, kept[i]),
+		    "kept case %d changed: %s", i + 2, x.body);
+		ck_assert_str_eq(jstr(x.j, "victim.given_name"), given[i + 2]);
+		res_free(&x);
+		json_decref(kept[i]);
+	}
+
+	/* Statistics count the shredded victims as before. */
+	stats2 = stats_body(&analyst);
+	ck_assert_msg(strcmp(stats1, stats2) == 0,
+	    "statistics changed:\n%s\n%s", stats1, stats2);
+	ck_assert_msg(strstr(stats2, "\"count\":4") != NULL,
+	    "statistics do not count the 4 cases: %s", stats2);
+	free(stats1);
+	free(stats2);
+
+	rc = env_run(&oe, NULL, verify, out, sizeof(out));
+	ck_assert_msg(rc == 0 && strstr(out, "intact") != NULL,
+	    "audit verify exited %d: %s", rc, out);
+
+	/* Idempotent: nothing left to do, nothing written. */
+	audits = sqln(oe.db, "SELECT count(*) FROM audit_log", NULL, NULL);
+	rc = env_run(&oe, NULL, run, out, sizeof(out));
+	ck_assert_msg(rc == 0, "second run exited %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "erased case") == NULL &&
+	        strstr(out, "0 case(s) closed before ") != NULL,
+	    "second run: %s", out);
+	ck_assert_int_eq(sqln(oe.db, "SELECT count(*) FROM audit_log", NULL,
+	                     NULL),
+	    audits);
+}
+END_TEST
+
+START_TEST(test_retention_leaves_a_reopened_case)
+{
+	const char *run[] = { "retention", "run", NULL };
+	char id[40], path[128], out[8192];
+	struct sess p, chef;
+	struct res x;
+	int rc;
+
+	login_ok(&oe.srv, "police.agent", &p);
+	login_ok(&oe.srv, "police.chef", &chef);
+	create_named(&p, given[0], id);
+	close_case(&chef, id);
+	x = get_case(&chef, id);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/transitions", id);
+	{
+		long long v = jint(x.j, "version");
+
+		res_free(&x);
+		x = callj(&oe.srv, &chef, "POST", path,
+		    json_pack("{s:s, s:I}", "transition", "reopen_follow_up",
+		        "version", (json_int_t)v));
+	}
+	EXPECT(x, 200, "reopen");
+	res_free(&x);
+	/* Open for ages, closed long ago before that: not due. */
+	age_case(id, "5000");
+	rc = env_run(&oe, NULL, run, out, sizeof(out));
+	ck_assert_msg(rc == 0 && strstr(out, "0 case(s)") != NULL,
+	    "run exited %d: %s", rc, out);
+	ck_assert_int_gt(identity_rows(id), 0);
+}
+END_TEST
+
+START_TEST(test_retention_rejects_bad_usage)
+{
+	const char *bad[][4] = { { "retention", NULL },
+		{ "retention", "run", "--dry", NULL },
+		{ "retention", "go", NULL } };
+	char out[4096];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rc = env_run(&oe, NULL, bad[i], out, sizeof(out));
+		ck_assert_msg(rc != 0 && strstr(out, "usage: passerelle "
+		                                    "retention run") != NULL,
+		    "%s %s: exit %d: %s", bad[i][0], bad[i][1] ? bad[i][1] : "",
+		    rc, out);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------ upgrades */
+
+START_TEST(test_migrate_status_lists_applied_and_pending)
+{
+	const char *status[] = { "migrate", "--status", NULL };
+	const char *migrate[] = { "migrate", NULL };
+	char dbv[1200], out[8192];
+	const char *env[2] = { dbv, NULL };
+	char *db = harness_db_create();
+	int rc;
+
+	ck_assert_ptr_nonnull(db);
+	snprintf(dbv, sizeof(dbv), "PASSERELLE_DATABASE_URL=%s", db);
+	rc = harness_run(env, status, out, sizeof(out));
+	ck_assert_msg(rc == 1 && strstr(out, "pending  0001 ") != NULL &&
+	        strstr(out, "applied ") == NULL &&
+	        strstr(out, "run passerelle migrate") != NULL,
+	    "empty database: exit %d: %s", rc, out);
+	ck_assert_int_eq(harness_run(env, migrate, out, sizeof(out)), 0);
+	/* One migration undone by hand: applied ones and the pending one. */
+	ck_assert_int_eq(harness_exec(db, "DELETE FROM schema_migrations "
+	                                  "WHERE version = (SELECT max(version) "
+	                                  "FROM schema_migrations)"),
+	    0);
+	rc = harness_run(env, status, out, sizeof(out));
+	ck_assert_msg(rc == 1 && strstr(out, "applied  0001 ") != NULL &&
+	        strstr(out, "pending  ") != NULL,
+	    "one pending: exit %d: %s", rc, out);
+	harness_db_drop(db);
+}
+END_TEST
+
+START_TEST(test_serve_refuses_a_newer_schema)
+{
+	const char *status[] = { "migrate", "--status", NULL };
+	const char *migrate[] = { "migrate", NULL };
+	const char *serve[] = { "serve", "--listen=127.0.0.1:1", NULL };
+	char out[8192];
+	int rc;
+
+	ck_assert_int_eq(harness_exec(oe.db,
+	                     "INSERT INTO schema_migrations (version, name, "
+	                     "sha256) VALUES (9999, '9999_future.sql', "
+	                     "repeat('0', 64))"),
+	    0);
+	rc = env_run(&oe, NULL, serve, out, sizeof(out));
+	ck_assert_msg(rc != 0 && rc < 128 &&
+	        strstr(out, "newer than this binary") != NULL &&
+	        strstr(out, "9999") != NULL,
+	    "serve on a newer schema: exit %d: %s", rc, out);
+	rc = env_run(&oe, NULL, status, out, sizeof(out));
+	ck_assert_msg(rc == 1 &&
+	        strstr(out, "9999_future.sql (unknown to this binary)") !=
+	            NULL,
+	    "migrate --status: exit %d: %s", rc, out);
+	rc = env_run(&oe, NULL, migrate, out, sizeof(out));
+	ck_assert_msg(rc != 0 && strstr(out, "newer than this binary") != NULL,
+	    "migrate on a newer schema: exit %d: %s", rc, out);
+	ck_assert_int_eq(harness_exec(oe.db, "DELETE FROM schema_migrations "
+	                                     "WHERE version = 9999"),
+	    0);
+}
+END_TEST
+
+static void
+oe_setup(void)
+{
+	static const char *const more[] = { "PASSERELLE_STATS_K=3", NULL };
+
+	env_start_ex(&oe, 1, NULL, more);
+}
+
+static void
+oe_teardown(void)
+{
+	env_stop(&oe);
+}
+
+static Suite *
+ops_suite(void)
+{
+	Suite *s = suite_create("ops");
+	TCase *tc = tcase_create("retention");
+
+	tcase_add_checked_fixture(tc, oe_setup, oe_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_retention_shreds_only_cases_past_the_sop);
+	tcase_add_test(tc, test_retention_leaves_a_reopened_case);
+	tcase_add_test(tc, test_retention_rejects_bad_usage);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("upgrades");
+	tcase_add_checked_fixture(tc, oe_setup, oe_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_migrate_status_lists_applied_and_pending);
+	tcase_add_test(tc, test_serve_refuses_a_newer_schema);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return harness_run_suite("itest_ops", ops_suite);
+}
