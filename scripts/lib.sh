@@ -139,3 +139,30 @@ pg_running() { "$ROOT/scripts/pg" status >/dev/null 2>&1; }
 
 # The passerelle binary of a build folder (default build/).
 passerelle_bin() { printf '%s/passerelle\n' "${1:-$ROOT/build}"; }
+
+# pg_tool NAME: path of a PostgreSQL client program (pg_dump, pg_restore,
+# psql) of the newest installed version, or PASSERELLE_PG_BINDIR's, or PATH's:
+# pg_dump must be at least as new as the server it dumps.
+pg_tool() {
+	local d
+	if [ -n "${PASSERELLE_PG_BINDIR:-}" ] && [ -x "$PASSERELLE_PG_BINDIR/$1" ]; then
+		printf '%s\n' "$PASSERELLE_PG_BINDIR/$1"
+		return
+	fi
+	for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -t/ -k5 -V -r); do
+		if [ -x "$d/$1" ]; then
+			printf '%s\n' "$d/$1"
+			return
+		fi
+	done
+	command -v "$1" 2>/dev/null || die "$1 not found (install package postgresql-client)"
+}
+
+# dump_schema FILE: the migrations recorded in a custom-format dump, one
+# "NNNN name" line each, read from its copy of schema_migrations.
+dump_schema() {
+	"$(pg_tool pg_restore)" --data-only --table=schema_migrations -f - "$1" |
+	    awk '/^COPY .*schema_migrations / { on = 1; next }
+		on && /^\\\.$/ { on = 0 }
+		on { printf "%04d %s\n", $1, $2 }' | sort -n
+}
