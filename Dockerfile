@@ -1,5 +1,7 @@
 # Passerelle container image: the `passerelle` binary, the browser application
-# (web/) and the SOP definitions (sop/). PostgreSQL runs elsewhere.
+# (web/), the chart library it loads (node_modules/uplot/dist) and the SOP
+# definitions (sop/): what scripts/setup builds and scripts/run serves.
+# PostgreSQL runs elsewhere (README.md, "Running the container").
 #
 #   docker build -t passerelle .
 #   docker run --rm --user "$(id -u)" -v "$PWD/secrets:/out" passerelle keygen --out /out/master.key
@@ -30,6 +32,21 @@ RUN cmake -S /src -B /src/build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPASSERELLE_T
  && cmake --build /src/build -j"$(nproc)" --target passerelle \
  && /src/build/passerelle --version
 
+# The npm packages the pages use (package-lock.json, without devDependencies:
+# no browser-test tooling in the image). Only uPlot's dist/ is copied on; the
+# server serves a fixed list of its files under /lib/ from node_modules next
+# to the web root.
+FROM debian:bookworm AS web
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      nodejs npm ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
+ && test -f node_modules/uplot/dist/uPlot.iife.min.js \
+ && test -f node_modules/uplot/dist/uPlot.min.css
+
 FROM debian:bookworm AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -42,6 +59,8 @@ RUN useradd --system --uid 10001 --user-group --no-create-home \
 COPY --from=build /src/build/passerelle /usr/local/bin/passerelle
 COPY --from=build /src/web /usr/share/passerelle/web
 COPY --from=build /src/sop /usr/share/passerelle/sop
+COPY --from=web /src/node_modules/uplot/dist /usr/share/passerelle/node_modules/uplot/dist
+COPY --from=web /src/node_modules/uplot/LICENSE /usr/share/passerelle/node_modules/uplot/LICENSE
 # Fails the image build when the binary needs a library not installed above.
 RUN if ldd /usr/local/bin/passerelle | grep 'not found'; then exit 1; fi
 
