@@ -6,6 +6,7 @@
  * Every registered statement is prepared when a connection is made.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -238,16 +239,24 @@ db_pool_close(void)
 	pool_close(&pool);
 }
 
-/* Is this idle connection still alive? Reads any pending FATAL notice. */
+/*
+ * Is this idle connection still alive? An idle session has nothing to say:
+ * input waiting on it is the server closing it (a FATAL, then EOF, which
+ * libpq would take for a mere notice and report only on the next query).
+ */
 static int
 conn_alive(PGconn *c)
 {
+	struct pollfd pf;
+
 	if (c == NULL || PQstatus(c) != CONNECTION_OK)
 		return 0;
-	if (PQconsumeInput(c) == 0)
+	pf.fd = PQsocket(c);
+	pf.events = POLLIN;
+	pf.revents = 0;
+	if (pf.fd < 0 || poll(&pf, 1, 0) > 0)
 		return 0;
-	return PQstatus(c) == CONNECTION_OK &&
-	    PQtransactionStatus(c) == PQTRANS_IDLE;
+	return PQtransactionStatus(c) == PQTRANS_IDLE;
 }
 
 enum pa_err
