@@ -187,6 +187,8 @@ for s in "$A" "$B"; do
 	curl -fs "$s/readyz" >/dev/null 2>&1 || die "server $s not ready: $(tail -n 5 "$WORK"/A.log "$WORK"/B.log)"
 done
 ok "two servers serve one primary, each with the replica configured"
+check "GET /api/v1/openapi.json answers without a session, as OpenAPI 3.1" \
+    test "$(curl -fs "$A/api/v1/openapi.json" | jq -r .openapi | cut -c1-4)" = 3.1.
 
 # --- HTTP helpers ------------------------------------------------------------
 login() { # login SERVER USER: prints "cookie csrf"
