@@ -274,9 +274,15 @@ api "$B" "$AN_B" GET '/api/v1/exports/stats.csv?from=2026-03-01&to=2026-03-31&by
 check "a CSV export answers 200" test "$(status)" = 200
 a1="$(psql_on "$PPORT" "SELECT count(*) FROM audit_log WHERE action = 'export.stats'")"
 check "the export's audit record is on the primary ($a0 -> $a1)" test "$a1" = $((a0 + 1))
+api "$B" "$AN_B" GET '/api/v1/exports/stats.xlsx?from=2026-03-01&to=2026-03-31&by=sex' >/dev/null
+check "an XLSX export answers 200" test "$(status)" = 200
+api "$B" "$AN_B" GET '/api/v1/exports/htcds.csv?from=2026-03-01&to=2026-03-31' >/dev/null
+check "an HTCDS export answers 200" test "$(status)" = 200
+a2="$(psql_on "$PPORT" "SELECT count(*) FROM audit_log WHERE action LIKE 'export.%'")"
+check "every export is audited on the primary ($a2 records)" test "$a2" -ge 3
 r2="$(metric "$B" passerelle_db_replica_reads_total)"
 check "indicators and exports read from the replica too ($r1 -> $r2)" \
-    test "$r2" -ge $((r1 + 2))
+    test "$r2" -ge $((r1 + 4))
 
 # --- a lagging replica is not read ------------------------------------------
 psql_on "$RPORT" 'SELECT pg_wal_replay_pause()' >/dev/null
