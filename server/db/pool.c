@@ -114,9 +114,10 @@ connect_one(const char *url, int timeout_s, int readonly)
 	snprintf(set, sizeof(set),
 	    "SELECT set_config('statement_timeout', '%d', false), "
 	    "set_config('idle_in_transaction_session_timeout', '%d', false), "
-	    "set_config('TimeZone', 'UTC', false), "
-	    "set_config('default_transaction_read_only', '%s', false)",
-	    timeout_s * 1000, timeout_s * 3000, readonly ? "on" : "off");
+	    "set_config('TimeZone', 'UTC', false)%s",
+	    timeout_s * 1000, timeout_s * 3000, readonly ?
+		", set_config('default_transaction_read_only', 'on', false)" :
+		"");
 	r = PQexecParams(c, set, 0, NULL, NULL, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		PQclear(r);
