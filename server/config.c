@@ -31,6 +31,12 @@ static const struct cfg_row cfg_rows[] = {
 	    NULL, 0, 0, "libpq connection string or URI of the primary" },
 	{ "replica_url", "PASSERELLE_REPLICA_URL", CFG_STR, OFF(replica_url),
 	    NULL, 0, 0, "optional replica for statistics and exports" },
+	{ "replica_max_lag", "PASSERELLE_REPLICA_MAX_LAG", CFG_INT,
+	    OFF(replica_max_lag), "30", 1, 86400,
+	    "seconds behind the primary beyond which the replica is not read" },
+	{ "replica_pool_size", "PASSERELLE_REPLICA_POOL_SIZE", CFG_INT,
+	    OFF(replica_pool_size), "0", 0, 1024,
+	    "replica connections (0: a quarter of db_pool_size, at least 2)" },
 	{ "listen", "PASSERELLE_LISTEN", CFG_LISTEN, OFF(listen),
 	    "127.0.0.1:8080", 0, 0, "address and port to serve on (host:port)" },
 	{ "key_file", "PASSERELLE_KEY_FILE", CFG_STR, OFF(key_file), NULL, 0, 0,
@@ -278,6 +284,9 @@ config_load(struct config *c, int argc, char **argv, char **rest,
 		c->argon2_concurrency = cores > 1 ? cores - 1 : 1;
 	if (c->db_pool_size == 0)
 		c->db_pool_size = c->threads + 2;
+	if (c->replica_pool_size == 0)
+		c->replica_pool_size = c->db_pool_size / 4 < 2 ? 2 :
+		    c->db_pool_size / 4;
 	return 0;
 }
 

@@ -12,6 +12,8 @@
 struct config {
 	char *database_url;
 	char *replica_url;
+	long replica_max_lag;	/* seconds */
+	long replica_pool_size;	/* resolved: never 0 after config_load */
 	char *listen;		/* as given, e.g. "127.0.0.1:8080" */
 	char *listen_host;	/* parsed from listen */
 	unsigned int listen_port;

@@ -163,7 +163,15 @@ cmd_serve(struct config *c, int argc, char **argv)
 		return 1;
 	if (boot(c, &master, c->db_pool_size, 1))
 		return 1;
+	/* A replica that is down now is no reason not to serve. */
+	if (c->replica_url != NULL && *c->replica_url != '\0' &&
+	    db_replica_open(c->replica_url, (int)c->replica_pool_size,
+		(int)c->db_timeout, (int)c->replica_max_lag) != PA_OK) {
+		unboot(master);
+		return fail("cannot set up the replica pool");
+	}
 	rc = http_serve(c);
+	db_replica_close();
 	unboot(master);
 	return rc;
 }

@@ -131,6 +131,44 @@ struct db_pool_stats {
 };
 void db_pool_stats(struct db_pool_stats *s);
 
+/*
+ * The replica (replica.c): an optional, smaller, read-only pool with the
+ * same deadlines and reconnection. db_replica_open opens it (a replica that
+ * is down now is not an error: reads go to the primary until it answers);
+ * max_lag_s is the delay beyond which it is not used.
+ */
+enum db_replica_why {
+	DB_REPLICA_UNREACHABLE,
+	DB_REPLICA_LAGGING,
+	DB_REPLICA_NOT_STANDBY,	/* answers, but is not in recovery */
+	DB_REPLICA_NREASONS
+};
+enum pa_err db_replica_open(const char *url, int size, int timeout_s,
+    int max_lag_s);
+void db_replica_close(void);
+/*
+ * Leases a connection for reads that may be up to max_lag_s stale: the
+ * replica when one is configured and fit, else the primary. Release it
+ * with db_release. Never write through it: transactions on a replica lease
+ * are refused (PA_INTERNAL) and its sessions are read-only.
+ */
+enum pa_err db_acquire_read(struct db **out);
+/* Is this lease the replica's? */
+int db_is_replica(const struct db *db);
+/* A statement on a replica lease failed with PA_DB: stop using it a while. */
+void db_replica_failed(void);
+const char *db_replica_why_name(enum db_replica_why why);
+
+struct db_replica_stats {
+	int configured;
+	int fit;		/* reads go to the replica now */
+	double lag_s;		/* last measured, -1 unknown */
+	uint64_t reads;		/* leases given on the replica */
+	uint64_t fallbacks[DB_REPLICA_NREASONS];	/* reads sent to primary */
+	struct db_pool_stats pool;
+};
+void db_replica_stats(struct db_replica_stats *s);
+
 /* Migrations embedded in the binary (migrations/NNNN_name.sql). */
 struct db_migration {
 	int version;

@@ -6,6 +6,7 @@
  * Every registered statement is prepared when a connection is made.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "../log.h"
 #include "db.h"
+#include "internal.h"
 
 #define MAX_STMTS 1024
 
@@ -25,6 +27,7 @@ struct db {
 	int busy;
 	int in_tx;
 	int idx;
+	struct pool *owner;	/* the pool it goes back to */
 };
 
 struct db_res {
@@ -34,7 +37,11 @@ struct db_res {
 static const struct db_stmt *stmts[MAX_STMTS];
 static size_t nstmts;
 
-static struct {
+/*
+ * Two instances: the primary's pool, and the replica's (internal.h), which
+ * is smaller, read-only and optional. The same code leases from both.
+ */
+struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct db *conns;
@@ -45,11 +52,15 @@ static struct {
 	char *url;
 	struct timespec down_until;	/* fail fast until then */
 	int open;
-} pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0,
-	0, 10, NULL, { 0, 0 }, 0 };
+	int readonly;	/* every session read-only: a replica */
+	atomic_uint_fast64_t errors;
+	atomic_uint_fast64_t reconnects;
+};
 
-static atomic_uint_fast64_t stat_errors;
-static atomic_uint_fast64_t stat_reconnects;
+#define POOL_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, \
+	NULL, 0, 0, 0, 10, NULL, { 0, 0 }, 0, 0, 0, 0 }
+static struct pool pool = POOL_INIT;
+struct pool db_replica_pool = POOL_INIT;
 
 static const struct db_stmt internal_stmts[] = {
 	{ "db_ping", "SELECT 1" },
@@ -73,12 +84,12 @@ db_stmts_add(const struct db_stmt *tab, size_t n)
 
 /* Opens one connection with our session settings; NULL on failure. */
 static PGconn *
-connect_one(const char *url, int timeout_s)
+connect_one(const char *url, int timeout_s, int readonly)
 {
 	const char *keys[] = { "dbname", "connect_timeout", "application_name",
 		"keepalives_idle", "tcp_user_timeout", NULL };
 	const char *vals[6];
-	char ct[16], tut[24], set[160];
+	char ct[16], tut[24], set[256];
 	PGconn *c;
 	PGresult *r;
 	size_t i;
@@ -103,8 +114,10 @@ connect_one(const char *url, int timeout_s)
 	snprintf(set, sizeof(set),
 	    "SELECT set_config('statement_timeout', '%d', false), "
 	    "set_config('idle_in_transaction_session_timeout', '%d', false), "
-	    "set_config('TimeZone', 'UTC', false)",
-	    timeout_s * 1000, timeout_s * 3000);
+	    "set_config('TimeZone', 'UTC', false)%s",
+	    timeout_s * 1000, timeout_s * 3000, readonly ?
+		", set_config('default_transaction_read_only', 'on', false)" :
+		"");
 	r = PQexecParams(c, set, 0, NULL, NULL, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		PQclear(r);
@@ -148,8 +161,10 @@ before(const struct timespec *a, const struct timespec *b)
 	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-enum pa_err
-db_pool_open(const char *url, int size, int timeout_s, int require_one)
+/* Opens p's connections (see db_pool_open); the first failure stops. */
+static enum pa_err
+pool_open(struct pool *p, const char *url, int size, int timeout_s,
+    int readonly, int require_one)
 {
 	int i, ok = 0;
 
@@ -161,63 +176,92 @@ db_pool_open(const char *url, int size, int timeout_s, int require_one)
 	}
 	if (size < 1)
 		size = 1;
-	pool.conns = calloc((size_t)size, sizeof(*pool.conns));
-	if (pool.conns == NULL || (pool.url = strdup(url)) == NULL) {
-		free(pool.conns);
-		pool.conns = NULL;
+	p->conns = calloc((size_t)size, sizeof(*p->conns));
+	if (p->conns == NULL || (p->url = strdup(url)) == NULL) {
+		free(p->conns);
+		p->conns = NULL;
 		return PA_INTERNAL;
 	}
-	pool.size = size;
-	pool.timeout_s = timeout_s;
+	p->size = size;
+	p->timeout_s = timeout_s;
+	p->readonly = readonly;
 	for (i = 0; i < size; i++) {
-		pool.conns[i].idx = i;
+		p->conns[i].idx = i;
+		p->conns[i].owner = p;
 		if (i == 0 || ok) {
-			pool.conns[i].conn = connect_one(url, timeout_s);
-			if (pool.conns[i].conn != NULL)
+			p->conns[i].conn = connect_one(url, timeout_s,
+			    readonly);
+			if (p->conns[i].conn != NULL)
 				ok++;
 		}
 	}
-	pool.open = 1;
+	p->open = 1;
 	if (ok == 0 && require_one) {
-		db_pool_close();
+		pool_close(p);
 		return PA_DB;
 	}
 	return PA_OK;
 }
 
-void
-db_pool_close(void)
+enum pa_err
+db_pool_open(const char *url, int size, int timeout_s, int require_one)
 {
-	int i;
-
-	pthread_mutex_lock(&pool.mu);
-	for (i = 0; i < pool.size; i++) {
-		PQfinish(pool.conns[i].conn);
-		pool.conns[i].conn = NULL;
-	}
-	free(pool.conns);
-	pool.conns = NULL;
-	free(pool.url);
-	pool.url = NULL;
-	pool.size = 0;
-	pool.open = 0;
-	pthread_mutex_unlock(&pool.mu);
-}
-
-/* Is this idle connection still alive? Reads any pending FATAL notice. */
-static int
-conn_alive(PGconn *c)
-{
-	if (c == NULL || PQstatus(c) != CONNECTION_OK)
-		return 0;
-	if (PQconsumeInput(c) == 0)
-		return 0;
-	return PQstatus(c) == CONNECTION_OK &&
-	    PQtransactionStatus(c) == PQTRANS_IDLE;
+	return pool_open(&pool, url, size, timeout_s, 0, require_one);
 }
 
 enum pa_err
-db_acquire(struct db **out)
+db_replica_pool_open(const char *url, int size, int timeout_s)
+{
+	return pool_open(&db_replica_pool, url, size, timeout_s, 1, 0);
+}
+
+void
+pool_close(struct pool *p)
+{
+	int i;
+
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < p->size; i++) {
+		PQfinish(p->conns[i].conn);
+		p->conns[i].conn = NULL;
+	}
+	free(p->conns);
+	p->conns = NULL;
+	free(p->url);
+	p->url = NULL;
+	p->size = 0;
+	p->open = 0;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+db_pool_close(void)
+{
+	pool_close(&pool);
+}
+
+/*
+ * Is this idle connection still alive? An idle session has nothing to say:
+ * input waiting on it is the server closing it (a FATAL, then EOF, which
+ * libpq would take for a mere notice and report only on the next query).
+ */
+static int
+conn_alive(PGconn *c)
+{
+	struct pollfd pf;
+
+	if (c == NULL || PQstatus(c) != CONNECTION_OK)
+		return 0;
+	pf.fd = PQsocket(c);
+	pf.events = POLLIN;
+	pf.revents = 0;
+	if (pf.fd < 0 || poll(&pf, 1, 0) > 0)
+		return 0;
+	return PQtransactionStatus(c) == PQTRANS_IDLE;
+}
+
+enum pa_err
+pool_acquire(struct pool *p, struct db **out)
 {
 	struct timespec deadline, now;
 	struct db *d = NULL;
@@ -225,33 +269,33 @@ db_acquire(struct db **out)
 	int i, rc;
 
 	*out = NULL;
-	deadline_after(&deadline, (long)pool.timeout_s * 1000);
-	pthread_mutex_lock(&pool.mu);
-	if (!pool.open) {
-		pthread_mutex_unlock(&pool.mu);
+	deadline_after(&deadline, (long)p->timeout_s * 1000);
+	pthread_mutex_lock(&p->mu);
+	if (!p->open) {
+		pthread_mutex_unlock(&p->mu);
 		return PA_DB;
 	}
 	for (;;) {
-		for (i = 0; i < pool.size; i++)
-			if (!pool.conns[i].busy) {
-				d = &pool.conns[i];
+		for (i = 0; i < p->size; i++)
+			if (!p->conns[i].busy) {
+				d = &p->conns[i];
 				break;
 			}
 		if (d != NULL)
 			break;
-		pool.waiting++;
-		rc = pthread_cond_timedwait(&pool.cv, &pool.mu, &deadline);
-		pool.waiting--;
+		p->waiting++;
+		rc = pthread_cond_timedwait(&p->cv, &p->mu, &deadline);
+		p->waiting--;
 		if (rc == ETIMEDOUT) {
-			pthread_mutex_unlock(&pool.mu);
+			pthread_mutex_unlock(&p->mu);
 			log_warn("db: no free connection within %ds",
-			    pool.timeout_s);
+			    p->timeout_s);
 			return PA_DB;
 		}
 	}
 	d->busy = 1;
-	pool.in_use++;
-	pthread_mutex_unlock(&pool.mu);
+	p->in_use++;
+	pthread_mutex_unlock(&p->mu);
 
 	if (conn_alive(d->conn)) {
 		*out = d;
@@ -259,28 +303,34 @@ db_acquire(struct db **out)
 	}
 	/* Rebuild outside the lock; fail fast while the database is away. */
 	clock_gettime(CLOCK_REALTIME, &now);
-	pthread_mutex_lock(&pool.mu);
-	rc = before(&now, &pool.down_until);
-	pthread_mutex_unlock(&pool.mu);
+	pthread_mutex_lock(&p->mu);
+	rc = before(&now, &p->down_until);
+	pthread_mutex_unlock(&p->mu);
 	if (rc) {
 		db_release(d);
 		return PA_DB;
 	}
 	PQfinish(d->conn);
 	d->conn = NULL;
-	fresh = connect_one(pool.url, pool.timeout_s);
+	fresh = connect_one(p->url, p->timeout_s, p->readonly);
 	if (fresh == NULL) {
-		pthread_mutex_lock(&pool.mu);
-		deadline_after(&pool.down_until, 1000);
-		pthread_mutex_unlock(&pool.mu);
-		atomic_fetch_add(&stat_errors, 1);
+		pthread_mutex_lock(&p->mu);
+		deadline_after(&p->down_until, 1000);
+		pthread_mutex_unlock(&p->mu);
+		atomic_fetch_add(&p->errors, 1);
 		db_release(d);
 		return PA_DB;
 	}
-	atomic_fetch_add(&stat_reconnects, 1);
+	atomic_fetch_add(&p->reconnects, 1);
 	d->conn = fresh;
 	*out = d;
 	return PA_OK;
+}
+
+enum pa_err
+db_acquire(struct db **out)
+{
+	return pool_acquire(&pool, out);
 }
 
 int
@@ -290,6 +340,18 @@ db_slot(const struct db *d)
 }
 
 static enum pa_err exec_tx(struct db *d, const char *sql);
+
+/*
+ * Transactions are for writes, and writes never go to the replica (its
+ * sessions are read-only as well): a caller that tries has a bug.
+ */
+static enum pa_err
+refuse_write(const struct db *d)
+{
+	(void)d;
+	log_error("db: a transaction was asked of the replica; refused");
+	return PA_INTERNAL;
+}
 
 static PGresult *
 exec_plain(PGconn *c, const char *sql)
@@ -310,11 +372,11 @@ db_release(struct db *d)
 		PQclear(r);
 	}
 	d->in_tx = 0;
-	pthread_mutex_lock(&pool.mu);
+	pthread_mutex_lock(&d->owner->mu);
 	d->busy = 0;
-	pool.in_use--;
-	pthread_cond_signal(&pool.cv);
-	pthread_mutex_unlock(&pool.mu);
+	d->owner->in_use--;
+	pthread_cond_signal(&d->owner->cv);
+	pthread_mutex_unlock(&d->owner->mu);
 }
 
 /* Maps a failed result (or a NULL one) to our codes, logging safely. */
@@ -326,7 +388,7 @@ map_error(struct db *d, const char *name, PGresult *r)
 			       NULL;
 
 	if (st == NULL || PQstatus(d->conn) != CONNECTION_OK) {
-		atomic_fetch_add(&stat_errors, 1);
+		atomic_fetch_add(&d->owner->errors, 1);
 		log_warn("db: %s: connection lost", name);
 		return PA_DB;
 	}
@@ -341,7 +403,7 @@ map_error(struct db *d, const char *name, PGresult *r)
 		    cons ? " constraint " : "", cons ? cons : "");
 		return PA_INVALID;
 	}
-	atomic_fetch_add(&stat_errors, 1);
+	atomic_fetch_add(&d->owner->errors, 1);
 	log_error("db: %s: SQLSTATE %s", name, st);
 	if (strncmp(st, "08", 2) == 0 || strncmp(st, "57", 2) == 0 ||
 	    strncmp(st, "53", 2) == 0)
@@ -464,7 +526,13 @@ db_tx_begin_exec(struct db *d, const char *name, const struct db_arg *args,
 {
 	struct db_call calls[2] = { { "db_begin", NULL, 0, NULL },
 		{ name, args, nargs, out } };
-	enum pa_err rc = db_exec_batch(d, calls, 2);
+	enum pa_err rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (d->owner->readonly)
+		return refuse_write(d);
+	rc = db_exec_batch(d, calls, 2);
 
 	/* Open (or aborted) either way: db_tx_end rolls back on failure. */
 	d->in_tx = PQtransactionStatus(d->conn) != PQTRANS_IDLE;
@@ -479,7 +547,11 @@ db_exec_commit(struct db *d, const char *name, const struct db_arg *args,
 {
 	struct db_call calls[2] = { { name, args, nargs, NULL },
 		{ "db_commit", NULL, 0, NULL } };
-	enum pa_err rc = db_exec_batch(d, calls, 2);
+	enum pa_err rc;
+
+	if (d->owner->readonly)
+		return refuse_write(d);
+	rc = db_exec_batch(d, calls, 2);
 
 	if (rc == PA_OK && PQtransactionStatus(d->conn) != PQTRANS_IDLE)
 		rc = PA_DB;
@@ -544,7 +616,11 @@ exec_tx(struct db *d, const char *sql)
 enum pa_err
 db_tx_begin(struct db *d)
 {
-	enum pa_err rc = exec_tx(d, "BEGIN");
+	enum pa_err rc;
+
+	if (d->owner->readonly)
+		return refuse_write(d);
+	rc = exec_tx(d, "BEGIN");
 
 	if (rc == PA_OK)
 		d->in_tx = 1;
@@ -660,13 +736,31 @@ db_res_free(struct db_res *r)
 }
 
 void
+pool_stats(struct pool *p, struct db_pool_stats *s)
+{
+	pthread_mutex_lock(&p->mu);
+	s->size = p->size;
+	s->in_use = p->in_use;
+	s->waiting = p->waiting;
+	pthread_mutex_unlock(&p->mu);
+	s->errors = atomic_load(&p->errors);
+	s->reconnects = atomic_load(&p->reconnects);
+}
+
+void
 db_pool_stats(struct db_pool_stats *s)
 {
-	pthread_mutex_lock(&pool.mu);
-	s->size = pool.size;
-	s->in_use = pool.in_use;
-	s->waiting = pool.waiting;
-	pthread_mutex_unlock(&pool.mu);
-	s->errors = atomic_load(&stat_errors);
-	s->reconnects = atomic_load(&stat_reconnects);
+	pool_stats(&pool, s);
+}
+
+PGconn *
+pool_conn(struct db *d)
+{
+	return d->conn;
+}
+
+int
+db_is_replica(const struct db *d)
+{
+	return d != NULL && d->owner == &db_replica_pool;
 }

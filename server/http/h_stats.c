@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 
 #include "../config.h"
+#include "../db/db.h"
 #include "../stats/stats.h"
 #include "internal.h"
 
@@ -38,32 +39,75 @@ query(struct req *r, struct stats_query *q)
 	return PA_OK;
 }
 
+/*
+ * Statistics read through db_acquire_read: the replica when one is fit,
+ * else the primary. The session's primary lease goes back first, so that a
+ * request holds one connection at a time. When a statement fails on the
+ * replica (it went away, or recovery cancelled the query), the same read
+ * runs again on the primary: losing the replica degrades nothing.
+ */
+typedef enum pa_err (*stats_fn)(struct db *, const struct stats_query *,
+    json_t **);
+
+static enum pa_err
+read_run(struct req *r, stats_fn fn, const struct stats_query *q,
+    json_t **out)
+{
+	enum pa_err rc;
+
+	req_db_release(r);
+	if ((rc = db_acquire_read(&r->db)) != PA_OK)
+		return rc;
+	rc = fn(r->db, q, out);
+	if ((rc == PA_DB || rc == PA_CONFLICT) && db_is_replica(r->db)) {
+		if (rc == PA_DB)
+			db_replica_failed();
+		json_decref(*out);
+		*out = NULL;
+		req_db_release(r);
+		if ((rc = db_acquire(&r->db)) != PA_OK)
+			return rc;
+		rc = fn(r->db, q, out);
+	}
+	return rc;
+}
+
 enum pa_err
 h_stats(struct req *r)
 {
 	struct stats_query q;
-	struct db *db;
 	enum pa_err rc;
 
 	if ((rc = query(r, &q)) != PA_OK)
 		return rc;
-	if ((rc = req_db(r, &db)) != PA_OK)
-		return rc;
-	return stats_run(db, &q, &r->out);
+	return read_run(r, stats_run, &q, &r->out);
 }
 
 enum pa_err
 h_indicators(struct req *r)
 {
 	struct stats_query q;
-	struct db *db;
 	enum pa_err rc;
 
 	if ((rc = query(r, &q)) != PA_OK)
 		return rc;
+	return read_run(r, stats_indicators, &q, &r->out);
+}
+
+/*
+ * An export's audit record is a write: it goes to the primary, in its own
+ * transaction, committed before a byte of the export is sent.
+ */
+static enum pa_err
+audit_export(struct req *r, const struct stats_query *q, const char *format)
+{
+	struct db *db;
+	enum pa_err rc;
+
+	req_db_release(r);	/* maybe the replica's: never written to */
 	if ((rc = req_db(r, &db)) != PA_OK)
 		return rc;
-	return stats_indicators(db, &q, &r->out);
+	return stats_audit_export(db, &r->who, q, format);
 }
 
 static void
@@ -83,7 +127,6 @@ static enum pa_err
 export(struct req *r, const char *format)
 {
 	struct stats_query q;
-	struct db *db;
 	json_t *st = NULL;
 	enum pa_err rc;
 	char *text = NULL, path[] = "/tmp/passerelle-xlsx-XXXXXX";
@@ -93,11 +136,9 @@ export(struct req *r, const char *format)
 
 	if ((rc = query(r, &q)) != PA_OK)
 		return rc;
-	if ((rc = req_db(r, &db)) != PA_OK)
-		return rc;
-	if ((rc = stats_run(db, &q, &st)) != PA_OK)
-		return rc;
-	if ((rc = stats_audit_export(db, &r->who, &q, format)) != PA_OK)
+	if ((rc = read_run(r, stats_run, &q, &st)) != PA_OK)
+		goto out;
+	if ((rc = audit_export(r, &q, format)) != PA_OK)
 		goto out;
 	if (strcmp(format, "json") == 0) {
 		if ((text = json_dumps(st, JSON_COMPACT)) == NULL ||
@@ -196,7 +237,6 @@ h_export_htcds(struct req *r)
 {
 	struct stats_query q;
 	struct htcds *h = NULL;
-	struct db *db;
 	char kb[16], cd[128], num[24], *end;
 	const char *kv = req_query(r, "k", kb, sizeof(kb));
 	long k = http_config()->htcds_k, rows, gen, dropped;
@@ -216,11 +256,21 @@ h_export_htcds(struct req *r)
 	if ((rc = query(r, &q)) != PA_OK)
 		return rc;
 	q.k = (int)k;
-	if ((rc = req_db(r, &db)) != PA_OK)
+	req_db_release(r);
+	if ((rc = db_acquire_read(&r->db)) != PA_OK)
 		return rc;
-	if ((rc = stats_htcds_prepare(db, &q, (int)k, r->en, &h)) != PA_OK)
+	rc = stats_htcds_prepare(r->db, &q, (int)k, r->en, &h);
+	if ((rc == PA_DB || rc == PA_CONFLICT) && db_is_replica(r->db)) {
+		if (rc == PA_DB)
+			db_replica_failed();
+		req_db_release(r);
+		if ((rc = db_acquire(&r->db)) != PA_OK)
+			return rc;
+		rc = stats_htcds_prepare(r->db, &q, (int)k, r->en, &h);
+	}
+	if (rc != PA_OK)
 		return rc;
-	if ((rc = stats_audit_export(db, &r->who, &q, "htcds.csv")) != PA_OK) {
+	if ((rc = audit_export(r, &q, "htcds.csv")) != PA_OK) {
 		stats_htcds_free(h);
 		return rc;
 	}

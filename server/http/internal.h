@@ -67,6 +67,10 @@ int router_method_known(const char *method);
  */
 int router_segment_decode(const char *s, size_t len, char *out, size_t outlen);
 
+/* The OpenAPI document (server/http/openapi.json, embedded at build). */
+extern const char http_openapi_json[];
+extern const size_t http_openapi_json_len;
+
 /* The application's routes (routes.c). */
 extern const struct route http_routes[];
 extern const size_t http_nroutes;

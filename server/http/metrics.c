@@ -126,6 +126,51 @@ slot_labels(size_t i, const char **route, const char **method)
 	}
 }
 
+/*
+ * The replica's figures: where statistics read, why they did not read
+ * there, its lag and its pool. Present only when a replica is configured.
+ */
+static void
+replica_render(struct buf *b)
+{
+	struct db_replica_stats rs;
+	int i;
+
+	db_replica_stats(&rs);
+	if (!rs.configured)
+		return;
+	put(b, "# HELP passerelle_db_replica_up 1 while statistics and exports "
+	       "read from the replica.\n# TYPE passerelle_db_replica_up gauge\n"
+	       "passerelle_db_replica_up %d\n"
+	       "# HELP passerelle_db_replica_lag_seconds Replay lag last "
+	       "measured (-1: unknown).\n"
+	       "# TYPE passerelle_db_replica_lag_seconds gauge\n"
+	       "passerelle_db_replica_lag_seconds %.3f\n"
+	       "# HELP passerelle_db_replica_reads_total Reads (statistics, "
+	       "indicators, exports) served by the replica.\n"
+	       "# TYPE passerelle_db_replica_reads_total counter\n"
+	       "passerelle_db_replica_reads_total %llu\n"
+	       "# HELP passerelle_db_replica_fallbacks_total Reads sent to the "
+	       "primary instead, by reason.\n"
+	       "# TYPE passerelle_db_replica_fallbacks_total counter\n",
+	    rs.fit, rs.lag_s, (unsigned long long)rs.reads);
+	for (i = 0; i < DB_REPLICA_NREASONS; i++)
+		put(b, "passerelle_db_replica_fallbacks_total{reason=\"%s\"} "
+		       "%llu\n", db_replica_why_name((enum db_replica_why)i),
+		    (unsigned long long)rs.fallbacks[i]);
+	put(b, "# HELP passerelle_db_replica_pool_connections Replica "
+	       "connections by state.\n"
+	       "# TYPE passerelle_db_replica_pool_connections gauge\n"
+	       "passerelle_db_replica_pool_connections{state=\"in_use\"} %d\n"
+	       "passerelle_db_replica_pool_connections{state=\"idle\"} %d\n"
+	       "# HELP passerelle_db_replica_reconnects_total Replica "
+	       "connections rebuilt.\n"
+	       "# TYPE passerelle_db_replica_reconnects_total counter\n"
+	       "passerelle_db_replica_reconnects_total %llu\n",
+	    rs.pool.in_use, rs.pool.size - rs.pool.in_use,
+	    (unsigned long long)rs.pool.reconnects);
+}
+
 char *
 metrics_render(size_t *len)
 {
@@ -201,6 +246,7 @@ metrics_render(size_t *len)
 		"passerelle_db_reconnects_total %llu\n",
 	    metrics_inflight_now(), ps.in_use, ps.size - ps.in_use, ps.waiting,
 	    (unsigned long long)ps.errors, (unsigned long long)ps.reconnects);
+	replica_render(&b);
 	if (b.failed) {
 		free(b.p);
 		return NULL;

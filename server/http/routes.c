@@ -2,6 +2,7 @@
  * The route table: every endpoint of the server, with its handler. Handlers
  * are thin: they parse, call one module function and set the answer.
  */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <microhttpd.h>
@@ -46,6 +47,23 @@ h_metrics(struct req *r)
 	return PA_OK;
 }
 
+/*
+ * GET /api/v1/openapi.json: the API's description, a source file embedded
+ * at build time (cmake/embed_file.cmake). No session: it describes the
+ * interface, holds no data, and a client needs it before signing in.
+ */
+static enum pa_err
+h_openapi(struct req *r)
+{
+	r->resp = MHD_create_response_from_buffer(http_openapi_json_len,
+	    (void *)(uintptr_t)http_openapi_json, MHD_RESPMEM_PERSISTENT);
+	if (r->resp == NULL)
+		return PA_INTERNAL;
+	MHD_add_response_header(r->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json; charset=utf-8");
+	return PA_OK;
+}
+
 #define API ROUTE_API
 #define AUTH (ROUTE_API | ROUTE_AUTH)
 #define BODY ROUTE_BODY
@@ -54,6 +72,7 @@ const struct route http_routes[] = {
 	{ "GET", "/healthz", h_healthz, 0, NULL, ACT_NONE },
 	{ "GET", "/readyz", h_readyz, 0, NULL, ACT_NONE },
 	{ "GET", "/metrics", h_metrics, 0, NULL, ACT_NONE },
+	{ "GET", "/api/v1/openapi.json", h_openapi, API, NULL, ACT_NONE },
 
 	{ "POST", "/api/v1/session", h_login,
 	    API | BODY | ROUTE_SMALL | ROUTE_OFFLOAD, h_login_body, ACT_NONE },
