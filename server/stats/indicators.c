@@ -54,6 +54,17 @@ stats_indicators_init(void)
 	db_stmts_add(stmts, sizeof(stmts) / sizeof(stmts[0]));
 }
 
+/* By value, the total (NULL) last. */
+static int
+row_cmp(const void *pa, const void *pb)
+{
+	const struct stats_cell *a = pa, *b = pb;
+
+	if ((a->vals[0] == NULL) != (b->vals[0] == NULL))
+		return a->vals[0] == NULL ? 1 : -1;
+	return a->vals[0] == NULL ? 0 : strcmp(a->vals[0], b->vals[0]);
+}
+
 /*
  * A one-dimension table (value, count; the total last) suppressed, every
  * category of domain listed (see domain.c), as the statistics answer by
@@ -107,6 +118,7 @@ table(struct db *db, const char *stmt, const struct stats_query *q,
 			cells[n++].vals[0] = dom.v[d];
 	}
 	stats_suppress(cells, (size_t)n, 1, k);
+	qsort(cells, (size_t)n, sizeof(*cells), row_cmp);
 	rows = json_array();
 	o = NULL;
 	for (i = 0; i < n; i++) {
