@@ -29,6 +29,36 @@
  *     counts away by itself.
  * The same data always gives the same answer: choices depend on the counts
  * and the values, not on the order of the rows.
+ *
+ * Periods: one calendar year per answer. Suppression protects one answer,
+ * and the locks above keep the figures that answers over the same
+ * population share identical. Two answers over nested populations share
+ * no figure, though: January publishes bamako = 5 and January-February
+ * hides bamako and gao (sum 6) as a complement, and since bamako can only
+ * have grown, gao = 1. Noise would stop that but counts must stay exact;
+ * a ledger of past queries would stop it but needs state shared by every
+ * server and decides by the order of the questions. So a request is
+ * widened to the whole calendar year it falls in (and the answer says so:
+ * period.from/to, period_widened, period_note in both languages) and a
+ * request over two years is refused (422, naming "to"): any two answers
+ * cover the same year's population or disjoint ones. The same year's
+ * answers publish shared figures alike (the locks); disjoint years share
+ * no case, so subtracting them tells nothing about either. Detail within
+ * the year comes from the month and quarter dimensions, which are
+ * suppressed like any other, locks included. Indicators and every export
+ * (CSV, JSON, XLSX, HTCDS, whose rows carry the year only) take the same
+ * periods. What stays open: the same year asked before and after cases
+ * are added differs by the new cases (time, not periods).
+ *
+ * Categories: a one-way answer lists every category of its dimension
+ * (domain.c), empty ones as 0, and a two-way answer every margin. Listing
+ * only the categories that occur would tell that each hidden one holds a
+ * case: three hidden under a published total of 3 at k = 3 are 1, 1, 1,
+ * whatever else is hidden. So a one-way answer that hides every non-empty
+ * category hides the empty ones too (withheld), and the attacker then
+ * takes 0 as the least a hidden count can be, and checks again; a two-way
+ * answer that shares a hidden empty margin with such an answer is
+ * withheld as well, its empty cells of those values listed as hidden.
  */
 #include <stdio.h>
 #include <stdlib.h>
