@@ -71,9 +71,12 @@ enum pa_err stats_run(struct db *db, const struct stats_query *q,
  * every dimension set, with two dimensions each value's margin (the other
  * vals NULL), and the total (every vals NULL). Sets suppressed and locked
  * on every cell, whatever they held; counts are left as they are. A zero
- * count is hidden only in a two-way table that must withhold every cell,
- * and only when it is there: stats_run adds the empty cells of values
- * that occur. The same cells, in any order, give the same flags.
+ * count is hidden only in a table that withholds every cell (a one-way
+ * table that hides every non-empty category, a two-way one that cannot
+ * protect its small counts otherwise or shares a hidden empty margin),
+ * and only when it is there: stats_run adds every category of a
+ * dimension, and the empty cells of values that occur. The same cells, in
+ * any order, give the same flags.
  */
 struct stats_cell {
 	const char *vals[STATS_MAX_DIMS];	/* NULL: a margin over it */
