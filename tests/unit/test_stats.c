@@ -1453,7 +1453,7 @@ random_run(int cfg, struct tally *s)
 			s->primary += (size_t)tab_r.primary[i];
 			s->entries++;
 			s->nonzero += tab_r.orig[i] > 0;
-			s->hidden += tab_r.c[i].suppressed ? 1 : 0;
+			s->hidden += (size_t)(tab_r.c[i].suppressed && tab_r.orig[i] > 0);
 			/* every primary count is hidden, a zero only when
 			 * the answer is withheld */
 			ck_assert(!tab_r.primary[i] || tab_r.c[i].suppressed);
