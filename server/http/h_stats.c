@@ -23,7 +23,15 @@ query(struct req *r, struct stats_query *q)
 	memset(q, 0, sizeof(*q));
 	if (stats_query_parse(q, req_query(r, "from", from, sizeof(from)),
 		req_query(r, "to", to, sizeof(to)),
-		req_query(r, "by", by, sizeof(by)), &field) != PA_OK)
+		req_query(r, "by", by, sizeof(by)), &field) != PA_OK) {
+		if (q->multi_year)
+			return req_fail(r, PA_INVALID, field,
+			    "une réponse couvre une seule année civile : "
+			    "demandez une année à la fois (par mois ou "
+			    "trimestre : by=month, by=quarter)",
+			    "an answer covers one calendar year: ask one "
+			    "year at a time (by month or quarter: by=month, "
+			    "by=quarter)");
 		return req_fail(r, PA_INVALID, field,
 		    field && strcmp(field, "by") == 0 ?
 			"dimensions inconnues, répétées ou plus de deux" :
@@ -32,6 +40,7 @@ query(struct req *r, struct stats_query *q)
 		    field && strcmp(field, "by") == 0 ?
 			"unknown or repeated dimensions, or more than two" :
 			"invalid period (YYYY-MM-DD, oldest first)");
+	}
 	q->k = (int)http_config()->stats_k;
 	/* The committee sees the country; a supervisor their own cases. */
 	if (strcmp(r->who.org_kind, "committee") != 0)
@@ -296,5 +305,7 @@ h_export_htcds(struct req *r)
 	MHD_add_response_header(r->resp, "X-Passerelle-K", num);
 	MHD_add_response_header(r->resp, "X-Passerelle-Period-From", q.from);
 	MHD_add_response_header(r->resp, "X-Passerelle-Period-To", q.to);
+	MHD_add_response_header(r->resp, "X-Passerelle-Period-Widened",
+	    q.widened ? "1" : "0");
 	return PA_OK;
 }

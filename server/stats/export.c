@@ -104,6 +104,7 @@ stats_csv(json_t *st, int en, size_t *len)
 	put_cell(&b, hdr(en, "masque", "suppressed"), 0);
 	put_cell(&b, hdr(en, "periode_debut", "period_from"), 0);
 	put_cell(&b, hdr(en, "periode_fin", "period_to"), 0);
+	put_cell(&b, hdr(en, "periode_elargie", "period_widened"), 0);
 	put_cell(&b, "k", 0);
 	put_cell(&b, hdr(en, "genere_le", "generated_at"), 1);
 	snprintf(k, sizeof(k), "%lld",
@@ -124,6 +125,8 @@ stats_csv(json_t *st, int en, size_t *len)
 		    "from")), 0);
 		put_cell(&b, json_string_value(json_object_get(period, "to")),
 		    0);
+		put_cell(&b, json_is_true(json_object_get(period,
+		    "widened")) ? "1" : "0", 0);
 		put_cell(&b, k, 0);
 		put_cell(&b, json_string_value(json_object_get(st,
 		    "generated_at")), 1);
@@ -156,10 +159,13 @@ stats_xlsx(json_t *st, int en, const char *path)
 	ws = workbook_add_worksheet(wb, en ? "Statistics" : "Statistiques");
 	bold = workbook_add_format(wb);
 	format_set_bold(bold);
-	snprintf(text, sizeof(text), "%s %s - %s, k = %lld, %s %s",
+	snprintf(text, sizeof(text), "%s %s - %s%s, k = %lld, %s %s",
 	    en ? "Period" : "Période",
 	    json_string_value(json_object_get(period, "from")),
 	    json_string_value(json_object_get(period, "to")),
+	    !json_is_true(json_object_get(period, "widened")) ? "" :
+		en ? " (widened to the whole calendar year)" :
+		" (élargie à l'année civile entière)",
 	    (long long)json_integer_value(json_object_get(st, "k")),
 	    en ? "generated at" : "généré le",
 	    json_string_value(json_object_get(st, "generated_at")));

@@ -24,11 +24,10 @@ static const struct db_stmt stmts[] = {
 	    "coalesce(c.nationality, 'unknown'), coalesce(c.region, "
 	    "'unknown'), to_char(coalesce(c.identified_on, (c.opened_at AT "
 	    "TIME ZONE 'UTC')::date), 'YYYY'), "
-	    "array_to_string(ARRAY(SELECT DISTINCT unnest(c.exploitation_types) "
-	    "ORDER BY 1), ';'), count(*) FROM cases c "
+	    "array_to_string(c.exploitation_types, ';'), count(*) FROM cases c "
 	    "WHERE coalesce(c.identified_on, (c.opened_at AT TIME ZONE 'UTC')"
 	    "::date) BETWEEN $1::date AND $2::date "
-	    "GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6" },
+	    "GROUP BY 1, 2, 3, 4, 5, 6" },
 };
 
 void stats_htcds_init(void);
@@ -48,6 +47,8 @@ struct htcds {
 	size_t ng;
 	size_t cur;		/* group being written */
 	long left;		/* rows of it still to write */
+	char line[512];		/* its row, written once per group */
+	size_t linelen;
 	int header_done;
 	int en;
 	long generalised, dropped, rows;
@@ -87,29 +88,66 @@ has_type(const char *types, const char *t)
 }
 
 static int
-same_key(const struct group *a, const struct group *b)
+key_cmp(const void *pa, const void *pb)
 {
-	return strcmp(a->sex, b->sex) == 0 && strcmp(a->age, b->age) == 0 &&
-	    strcmp(a->nat, b->nat) == 0 && strcmp(a->region, b->region) == 0 &&
-	    strcmp(a->year, b->year) == 0 && strcmp(a->types, b->types) == 0;
+	const struct group *a = pa, *b = pb;
+	int r;
+
+	if ((r = strcmp(a->sex, b->sex)) != 0 ||
+	    (r = strcmp(a->age, b->age)) != 0 ||
+	    (r = strcmp(a->nat, b->nat)) != 0 ||
+	    (r = strcmp(a->region, b->region)) != 0 ||
+	    (r = strcmp(a->year, b->year)) != 0)
+		return r;
+	return strcmp(a->types, b->types);
 }
 
-/* Merges groups with equal keys (after generalisation); returns count. */
+/*
+ * Merges groups with equal keys (after generalisation, or forms of
+ * exploitation put in order); sorts them by key. Returns their count.
+ */
 static size_t
 merge(struct group *g, size_t n)
 {
-	size_t i, j, out = 0;
+	size_t i, out = 0;
 
+	qsort(g, n, sizeof(*g), key_cmp);
 	for (i = 0; i < n; i++) {
-		for (j = 0; j < out; j++)
-			if (same_key(&g[j], &g[i])) {
-				g[j].n += g[i].n;
-				break;
-			}
-		if (j == out)
+		if (out > 0 && key_cmp(&g[out - 1], &g[i]) == 0)
+			g[out - 1].n += g[i].n;
+		else
 			g[out++] = g[i];
 	}
 	return out;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A case's forms of exploitation, in order and each once ("a;b"). */
+static void
+types_normalise(char *types)
+{
+	char copy[256], *part[64], *save = NULL, *t;
+	size_t n = 0, i, used = 0;
+
+	snprintf(copy, sizeof(copy), "%s", types);
+	for (t = strtok_r(copy, ";", &save); t != NULL && n < 64;
+	     t = strtok_r(NULL, ";", &save))
+		part[n++] = t;
+	qsort(part, n, sizeof(part[0]), str_cmp);
+	types[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0 && strcmp(part[i], part[i - 1]) == 0)
+			continue;
+		used += (size_t)snprintf(types + used, 256 - used, "%s%s",
+		    used ? ";" : "", part[i]);
+		if (used >= 256)
+			break;
+	}
 }
 
 /* k-anonymity: generalise small groups, merge, drop what stays small. */
@@ -178,6 +216,9 @@ stats_htcds_prepare(struct db *db, const struct stats_query *q, int k,
 	h->ng = (size_t)rows;
 	h->en = en;
 	db_res_free(res);
+	for (i = 0; i < rows; i++)
+		types_normalise(h->g[i].types);
+	h->ng = merge(h->g, h->ng);
 	anonymise(h, k);
 	*out = h;
 	return PA_OK;
@@ -226,19 +267,34 @@ stats_htcds_next(struct htcds *h, char *buf, size_t len)
 		if (h->left == 0) {
 			if (++h->cur < h->ng)
 				h->left = h->g[h->cur].n;
+			h->linelen = 0;
 			continue;
 		}
-		/* Codes only: no cell can start with = + - @. */
-		n = snprintf(buf + used, len - used,
-		    "%s,%s,%s,%s,%s,ML,%s,%d,%d,%d,%d,%s\r\n", g->year,
-		    gender(g->sex), strcmp(g->age, "unknown") == 0 ? "" :
-		    g->age, majority(g->age), strcmp(g->nat, "unknown") == 0 ?
-		    "" : g->nat, g->region, fl, se, fm,
-		    g->types[0] != '\0' && !fl && !se && !fm, g->types);
-		if (n < 0 || (size_t)n >= len - used)
+		if (h->linelen == 0) {
+			/* Codes only: no cell can start with = + - @. */
+			n = snprintf(h->line, sizeof(h->line),
+			    "%s,%s,%s,%s,%s,ML,%s,%d,%d,%d,%d,%s\r\n",
+			    g->year, gender(g->sex), strcmp(g->age,
+			    "unknown") == 0 ? "" : g->age, majority(g->age),
+			    strcmp(g->nat, "unknown") == 0 ? "" : g->nat,
+			    g->region, fl, se, fm, g->types[0] != '\0' &&
+			    !fl && !se && !fm, g->types);
+			if (n < 0 || (size_t)n >= sizeof(h->line))
+				n = 0;	/* cannot be: codes are short */
+			h->linelen = (size_t)n;
+			if (h->linelen == 0) {
+				h->left = 0;
+				continue;
+			}
+		}
+		/* the group's identical rows, as many as fit */
+		while (h->left > 0 && len - used > h->linelen) {
+			memcpy(buf + used, h->line, h->linelen);
+			used += h->linelen;
+			h->left--;
+		}
+		if (h->left > 0)
 			break;
-		used += (size_t)n;
-		h->left--;
 	}
 	return used;
 }

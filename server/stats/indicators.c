@@ -54,11 +54,29 @@ stats_indicators_init(void)
 	db_stmts_add(stmts, sizeof(stmts) / sizeof(stmts[0]));
 }
 
-/* A one-dimension table (value, count; the total last) suppressed. */
+/* By value, the total (NULL) last. */
+static int
+row_cmp(const void *pa, const void *pb)
+{
+	const struct stats_cell *a = pa, *b = pb;
+
+	if ((a->vals[0] == NULL) != (b->vals[0] == NULL))
+		return a->vals[0] == NULL ? 1 : -1;
+	return a->vals[0] == NULL ? 0 : strcmp(a->vals[0], b->vals[0]);
+}
+
+/*
+ * A one-dimension table (value, count; the total last) suppressed, every
+ * category of domain listed (see domain.c), as the statistics answer by
+ * the same dimension lists and suppresses it.
+ */
 static enum pa_err
 table(struct db *db, const char *stmt, const struct stats_query *q,
-    const char *dim, int k, json_t **out)
+    const char *dim, const char *domain, int k, json_t **out)
 {
+	struct stats_domain dom = { NULL, 0 };
+	size_t d;
+	int j;
 	struct db_arg a[4] = { DB_TEXT(q->from), DB_TEXT(q->to),
 		q->organisation_id ? DB_TEXT(q->organisation_id) : DB_NULL,
 		dim ? DB_TEXT(dim) : DB_NULL };
@@ -70,10 +88,15 @@ table(struct db *db, const char *stmt, const struct stats_query *q,
 	int i, n, total = 0;
 
 	*out = NULL;
-	if ((rc = db_exec(db, stmt, a, dim ? 4 : 3, &res)) != PA_OK)
+	if ((rc = stats_domain(q, domain, &dom)) != PA_OK)
 		return rc;
+	if ((rc = db_exec(db, stmt, a, dim ? 4 : 3, &res)) != PA_OK) {
+		stats_domain_free(&dom);
+		return rc;
+	}
 	n = db_res_rows(res);
-	if ((cells = calloc((size_t)n + 1, sizeof(*cells))) == NULL) {
+	if ((cells = calloc((size_t)n + dom.n + 1, sizeof(*cells))) == NULL) {
+		stats_domain_free(&dom);
 		db_res_free(res);
 		return PA_INTERNAL;
 	}
@@ -86,7 +109,16 @@ table(struct db *db, const char *stmt, const struct stats_query *q,
 	}
 	if (!total)
 		n++;	/* no row at all: a zero total */
+	for (d = 0; d < dom.n; d++) {
+		for (j = 0; j < n; j++)
+			if (cells[j].vals[0] != NULL &&
+			    strcmp(cells[j].vals[0], dom.v[d]) == 0)
+				break;
+		if (j == n)
+			cells[n++].vals[0] = dom.v[d];
+	}
 	stats_suppress(cells, (size_t)n, 1, k);
+	qsort(cells, (size_t)n, sizeof(*cells), row_cmp);
 	rows = json_array();
 	o = NULL;
 	for (i = 0; i < n; i++) {
@@ -107,6 +139,7 @@ table(struct db *db, const char *stmt, const struct stats_query *q,
 	    o ? o : json_pack("{s:i}", "count", 0));
 	free(cells);
 	db_res_free(res);
+	stats_domain_free(&dom);
 	return *out ? PA_OK : PA_INTERNAL;
 }
 
@@ -153,8 +186,8 @@ stats_indicators(struct db *db, const struct stats_query *q, json_t **out)
 
 	*out = NULL;
 	for (i = 0; rc == PA_OK && i < sizeof(by) / sizeof(by[0]); i++)
-		if ((rc = table(db, "ind_identified_by", q, by[i].dim, q->k,
-			 &t)) == PA_OK)
+		if ((rc = table(db, "ind_identified_by", q, by[i].dim,
+			 by[i].dim, q->k, &t)) == PA_OK)
 			json_array_append_new(list, indicator(by[i].id,
 			    by[i].fr, by[i].en, t));
 	if (rc == PA_OK &&
@@ -192,13 +225,13 @@ stats_indicators(struct db *db, const struct stats_query *q, json_t **out)
 		db_res_free(res);
 		res = NULL;
 	}
-	if (rc == PA_OK && (rc = table(db, "ind_declined", q, NULL, q->k,
-	    &t)) == PA_OK)
+	if (rc == PA_OK && (rc = table(db, "ind_declined", q, NULL,
+	    "decline_reason", q->k, &t)) == PA_OK)
 		json_array_append_new(list, indicator("referrals_declined",
 		    "Orientations refusées, par motif",
 		    "Referrals declined, by reason", t));
-	if (rc == PA_OK && (rc = table(db, "ind_services", q, NULL, q->k,
-	    &t)) == PA_OK)
+	if (rc == PA_OK && (rc = table(db, "ind_services", q, NULL, "service",
+	    q->k, &t)) == PA_OK)
 		json_array_append_new(list, indicator("services_delivered",
 		    "Services délivrés dans la période, par type",
 		    "Services delivered in the period, by type", t));
@@ -209,5 +242,6 @@ stats_indicators(struct db *db, const struct stats_query *q, json_t **out)
 	*out = json_pack("{s:i, s:{s:s, s:s, s:b}, s:o}", "k", q->k, "period",
 	    "from", q->from, "to", q->to, "widened", q->widened, "indicators",
 	    list);
+	stats_period_note(*out, q);
 	return *out ? PA_OK : PA_INTERNAL;
 }

@@ -1,8 +1,8 @@
 /*
  * Aggregates, small-cell suppression and complementary suppression.
  *
- * One prepared statement groups the period's cases by up to two
- * whitelisted dimensions (stat_dim() in migrations/0004_stats.sql), with
+ * One prepared statement (of four shapes, see stmts) groups the period's
+ * cases by up to two whitelisted dimensions, with
  * GROUPING SETS for the cells, each dimension's margin and the overall
  * total, counting distinct cases so that multi-valued dimensions (a victim
  * with two forms of exploitation) count a case once per value and once in
@@ -29,6 +29,36 @@
  *     counts away by itself.
  * The same data always gives the same answer: choices depend on the counts
  * and the values, not on the order of the rows.
+ *
+ * Periods: one calendar year per answer. Suppression protects one answer,
+ * and the locks above keep the figures that answers over the same
+ * population share identical. Two answers over nested populations share
+ * no figure, though: January publishes bamako = 5 and January-February
+ * hides bamako and gao (sum 6) as a complement, and since bamako can only
+ * have grown, gao = 1. Noise would stop that but counts must stay exact;
+ * a ledger of past queries would stop it but needs state shared by every
+ * server and decides by the order of the questions. So a request is
+ * widened to the whole calendar year it falls in (and the answer says so:
+ * period.from/to, period_widened, period_note in both languages) and a
+ * request over two years is refused (422, naming "to"): any two answers
+ * cover the same year's population or disjoint ones. The same year's
+ * answers publish shared figures alike (the locks); disjoint years share
+ * no case, so subtracting them tells nothing about either. Detail within
+ * the year comes from the month and quarter dimensions, which are
+ * suppressed like any other, locks included. Indicators and every export
+ * (CSV, JSON, XLSX, HTCDS, whose rows carry the year only) take the same
+ * periods. What stays open: the same year asked before and after cases
+ * are added differs by the new cases (time, not periods).
+ *
+ * Categories: a one-way answer lists every category of its dimension
+ * (domain.c), empty ones as 0, and a two-way answer every margin. Listing
+ * only the categories that occur would tell that each hidden one holds a
+ * case: three hidden under a published total of 3 at k = 3 are 1, 1, 1,
+ * whatever else is hidden. So a one-way answer that hides every non-empty
+ * category hides the empty ones too (withheld), and the attacker then
+ * takes 0 as the least a hidden count can be, and checks again; a two-way
+ * answer that shares a hidden empty margin with such an answer is
+ * withheld as well, its empty cells of those values listed as hidden.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,21 +72,68 @@
 
 static const char *const dims[] = { "sex", "age_band", "nationality",
 	"region", "stage", "justice_status", "identifying_kind", "child",
-	"year", "month", "exploitation_type", "referral_service" };
+	"year", "quarter", "month", "exploitation_type", "referral_service" };
 static const char *const multi_valued[] = { "exploitation_type",
 	"referral_service" };
 
+/*
+ * The query, in four shapes by which dimensions are multi-valued (dims
+ * are in canonical order, so a multi-valued one comes last in a pair; one
+ * dimension passes NULL as the second). A single-valued dimension is a
+ * plain column expression (CASE on the parameter, folded away when
+ * PostgreSQL plans for the values given) and counts rows: a case is one
+ * row. A multi-valued one is unnested and counts distinct cases, so that
+ * a case counts once per value and once in every total. stat_dim() of
+ * 0004/0006 says the same per case, and is what the tests' fixtures
+ * follow; calling it per row cost twenty times a plain GROUP BY.
+ */
+#define STAT_DAY \
+	"coalesce(c.identified_on, (c.opened_at AT TIME ZONE 'UTC')::date)"
+#define STAT_ONE(p) \
+	"CASE " p " WHEN 'sex' THEN coalesce(c.sex, 'unknown') " \
+	"WHEN 'age_band' THEN c.age_band " \
+	"WHEN 'nationality' THEN coalesce(c.nationality, 'unknown') " \
+	"WHEN 'region' THEN coalesce(c.region, 'unknown') " \
+	"WHEN 'stage' THEN c.stage " \
+	"WHEN 'justice_status' THEN c.justice_status " \
+	"WHEN 'identifying_kind' THEN c.identifying_kind " \
+	"WHEN 'child' THEN CASE WHEN c.is_child THEN 'child' ELSE 'adult' " \
+	"END WHEN 'year' THEN to_char(" STAT_DAY ", 'YYYY') " \
+	"WHEN 'quarter' THEN to_char(" STAT_DAY ", 'YYYY-\"Q\"Q') " \
+	"WHEN 'month' THEN to_char(" STAT_DAY ", 'YYYY-MM') END"
+#define STAT_MANY(p) \
+	"unnest(CASE " p " WHEN 'exploitation_type' THEN CASE WHEN " \
+	"cardinality(c.exploitation_types) = 0 THEN ARRAY['unknown'] ELSE " \
+	"c.exploitation_types END WHEN 'referral_service' THEN " \
+	"coalesce((SELECT array_agg(DISTINCT r.service) FROM referrals r " \
+	"WHERE r.case_id = c.id), ARRAY['none']) END)"
+#define STAT_WHERE \
+	" WHERE " STAT_DAY " BETWEEN $1::date AND $2::date " \
+	"AND ($5::uuid IS NULL OR c.lead_organisation_id = $5) "
+#define STAT_SETS \
+	"GROUP BY GROUPING SETS ((v1, v2), (v1), (v2), ()) ORDER BY 1, 2, 3"
+
 static const struct db_stmt stmts[] = {
-	{ "stats_cube",
-	    "SELECT GROUPING(d1.v, d2.v), d1.v, d2.v, count(DISTINCT c.id) "
-	    "FROM cases c "
-	    "CROSS JOIN LATERAL unnest(stat_dim(c, $3)) AS d1(v) "
-	    "CROSS JOIN LATERAL unnest(stat_dim(c, $4)) AS d2(v) "
-	    "WHERE coalesce(c.identified_on, (c.opened_at AT TIME ZONE 'UTC')"
-	    "::date) BETWEEN $1::date AND $2::date "
-	    "AND ($5::uuid IS NULL OR c.lead_organisation_id = $5) "
-	    "GROUP BY GROUPING SETS ((d1.v, d2.v), (d1.v), (d2.v), ()) "
-	    "ORDER BY 1, 2, 3" },
+	{ "stats_cube",		/* single, single (or none) */
+	    "SELECT GROUPING(v1, v2), v1, v2, count(*) FROM (SELECT "
+	    STAT_ONE("$3") " AS v1, " STAT_ONE("$4") " AS v2 FROM cases c"
+	    STAT_WHERE ") x " STAT_SETS },
+	{ "stats_cube_sm",	/* single, multi */
+	    "SELECT GROUPING(v1, v2), v1, v2, count(DISTINCT id) FROM (SELECT "
+	    "c.id, " STAT_ONE("$3") " AS v1, d.v AS v2 FROM cases c "
+	    "CROSS JOIN LATERAL " STAT_MANY("$4") " AS d(v)" STAT_WHERE ") x "
+	    STAT_SETS },
+	{ "stats_cube_ms",	/* multi, none */
+	    "SELECT GROUPING(v1, v2), v1, v2, count(DISTINCT id) FROM (SELECT "
+	    "c.id, d.v AS v1, " STAT_ONE("$4") " AS v2 FROM cases c "
+	    "CROSS JOIN LATERAL " STAT_MANY("$3") " AS d(v)" STAT_WHERE ") x "
+	    STAT_SETS },
+	{ "stats_cube_mm",	/* multi, multi */
+	    "SELECT GROUPING(v1, v2), v1, v2, count(DISTINCT id) FROM (SELECT "
+	    "c.id, d1.v AS v1, d2.v AS v2 FROM cases c "
+	    "CROSS JOIN LATERAL " STAT_MANY("$3") " AS d1(v) "
+	    "CROSS JOIN LATERAL " STAT_MANY("$4") " AS d2(v)" STAT_WHERE ") x "
+	    STAT_SETS },
 };
 
 void stats_indicators_init(void);	/* indicators.c */
@@ -105,28 +182,17 @@ dim_rank(const char *dim)
 	return i;
 }
 
-static int
-days_in(int y, int m)
-{
-	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-		31 };
-
-	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
-		return 29;
-	return d[m - 1];
-}
-
 enum pa_err
 stats_query_parse(struct stats_query *q, const char *from, const char *to,
     const char *by, const char **field)
 {
 	char buf[128], *tok, *save = NULL;
-	int y, m;
 	size_t i;
 
 	*field = NULL;
 	q->ndims = 0;
 	q->widened = 0;
+	q->multi_year = 0;
 	if (from == NULL || !jv_date_valid(from)) {
 		*field = "from";
 		return PA_INVALID;
@@ -135,10 +201,19 @@ stats_query_parse(struct stats_query *q, const char *from, const char *to,
 		*field = "to";
 		return PA_INVALID;
 	}
-	/* Whole calendar months only: widen, and say so. */
-	snprintf(q->from, sizeof(q->from), "%.7s-01", from);
-	sscanf(to, "%4d-%2d", &y, &m);
-	snprintf(q->to, sizeof(q->to), "%.7s-%02d", to, days_in(y, m));
+	/*
+	 * One whole calendar year per answer (see the top of this file):
+	 * a period within a year is widened to the year, and says so; a
+	 * period over two years or more is refused, so that no two answers
+	 * cover populations of which one holds the other.
+	 */
+	if (strncmp(from, to, 4) != 0) {
+		*field = "to";
+		q->multi_year = 1;
+		return PA_INVALID;
+	}
+	snprintf(q->from, sizeof(q->from), "%.4s-01-01", from);
+	snprintf(q->to, sizeof(q->to), "%.4s-12-31", from);
 	q->widened = strcmp(q->from, from) != 0 || strcmp(q->to, to) != 0;
 	if (by == NULL || *by == '\0')
 		return PA_OK;
@@ -422,6 +497,7 @@ balance(struct stats_cell *cells, const struct eqs *q, const struct eq *e,
  */
 struct attacker {
 	size_t n, rows, rank;
+	long floor;		/* the least a hidden count can be */
 	signed char *a;		/* rows x n */
 	size_t *prow;		/* pivot row of a hidden column, or NONE */
 	int *chained;
@@ -525,6 +601,7 @@ attacker_init(struct attacker *at, const struct stats_cell *cells,
 
 	memset(at, 0, sizeof(*at));
 	at->n = n;
+	at->floor = 1;
 	for (e = 0; e < q->n; e++)
 		at->rows += q->e[e].exact && !q->e[e].implied;
 	if ((at->a = calloc(at->rows * n + 1, 1)) == NULL ||
@@ -831,7 +908,7 @@ attacker_bounds(struct attacker *at, const struct stats_cell *cells,
 	cap = tot == NONE ? UNBOUNDED :
 	    cells[tot].suppressed ? k - 1 : cells[tot].count;
 	for (i = 0; i < at->n; i++) {
-		at->lo[i] = cells[i].suppressed ? 1 : cells[i].count;
+		at->lo[i] = cells[i].suppressed ? at->floor : cells[i].count;
 		at->hi[i] = cells[i].suppressed ? cap : cells[i].count;
 	}
 	do {
@@ -945,8 +1022,8 @@ choose(struct attacker *at, const struct stats_cell *cells,
  * end either way.
  */
 static int
-protect(struct stats_cell *cells, size_t n, size_t ndims, const struct eqs *q,
-    int k)
+protect_floor(struct stats_cell *cells, size_t n, size_t ndims,
+    const struct eqs *q, int k, long floor)
 {
 	struct attacker at;
 	size_t round, t, target, pick;
@@ -954,6 +1031,7 @@ protect(struct stats_cell *cells, size_t n, size_t ndims, const struct eqs *q,
 
 	if (attacker_init(&at, cells, q, n, ndims) != 0)
 		return -1;
+	at.floor = floor;
 	for (round = 0; round <= n; round++) {
 		if (attacker_reduce(&at, cells, q) != 0 ||
 		    attacker_bounds(&at, cells, q, k) != 0)
@@ -988,6 +1066,14 @@ protect(struct stats_cell *cells, size_t n, size_t ndims, const struct eqs *q,
 	return rc;
 }
 
+/* A hidden count is at least 1: empty cells are published, as 0. */
+static int
+protect(struct stats_cell *cells, size_t n, size_t ndims, const struct eqs *q,
+    int k)
+{
+	return protect_floor(cells, n, ndims, q, k, 1);
+}
+
 /*
  * Publishes again the cells this answer hid as complements that the
  * attacker computes or pins anyway: that tells him nothing he does not
@@ -1020,7 +1106,10 @@ unhide_known(struct stats_cell *cells, size_t n, const struct eqs *q, int k)
 	return shown;
 }
 
-/* 1 when both margins of a two-way cell are not zero (both values occur). */
+/*
+ * 1 when both margins of a two-way cell are not zero (both values occur)
+ * or hidden (they may occur).
+ */
 static int
 in_cross_product(const struct stats_cell *cells, size_t n,
     const struct stats_cell *c)
@@ -1031,7 +1120,7 @@ in_cross_product(const struct stats_cell *cells, size_t n,
 		for (i = 0; i < n; i++)
 			if (is_margin_of(&cells[i], 2, j) &&
 			    strcmp(cells[i].vals[j], c->vals[j]) == 0 &&
-			    cells[i].count > 0) {
+			    (cells[i].count > 0 || cells[i].suppressed)) {
 				seen++;
 				break;
 			}
@@ -1073,6 +1162,37 @@ lock_as_one_dimension(struct stats_cell *cells, size_t n, size_t ndims,
 }
 
 /*
+ * Hides every cell the answer owns, the empty ones included (those of
+ * values that occur, or may, with two dimensions): "withheld".
+ */
+static void
+withhold(struct stats_cell *cells, size_t n, size_t ndims)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (hideable(&cells[i]) || (is_full(&cells[i], ndims) &&
+		    (ndims == 1 || in_cross_product(cells, n, &cells[i]))))
+			cells[i].suppressed = 1;
+}
+
+/* 1 when a one-way answer hides every non-empty category (one at least). */
+static int
+every_count_hidden(const struct stats_cell *cells, size_t n)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < n; i++)
+		if (is_full(&cells[i], 1) && cells[i].count > 0) {
+			if (!cells[i].suppressed)
+				return 0;
+			any = 1;
+		}
+	return any;
+}
+
+/*
  * Suppression proper, on cells in canonical order (see stats_suppress).
  * -1 when out of memory.
  */
@@ -1096,6 +1216,20 @@ suppress(struct stats_cell *cells, size_t n, size_t ndims, unsigned multi,
 	for (j = 0; ndims > 1 && j < ndims; j++)
 		if (lock_as_one_dimension(cells, n, ndims, j, multi, k) != 0)
 			return -1;
+	if (ndims == 2)
+		for (i = 0; i < n; i++)
+			if (!is_full(&cells[i], ndims) && cells[i].suppressed &&
+			    cells[i].count == 0) {
+				/*
+				 * A one-way answer withheld its empty
+				 * categories with the rest (see below): a
+				 * row of published or missing cells would
+				 * say that one is empty, and so that the
+				 * others are not. Withhold this one too.
+				 */
+				withhold(cells, n, ndims);
+				return 0;
+			}
 	for (i = 0; i < n; i++)
 		if (!cells[i].locked && is_small(cells[i].count, k))
 			cells[i].suppressed = 1;
@@ -1129,10 +1263,23 @@ suppress(struct stats_cell *cells, size_t n, size_t ndims, unsigned multi,
 		 * that occur included (stats_run lists them then), so that
 		 * none is known to be at least 1.
 		 */
-		for (i = 0; i < n; i++)
-			if (is_full(&cells[i], ndims) &&
-			    in_cross_product(cells, n, &cells[i]))
-				cells[i].suppressed = 1;
+		withhold(cells, n, ndims);
+	if (ndims == 1 && rc >= 0 && (rc == 1 || every_count_hidden(cells,
+	    n))) {
+		/*
+		 * The same with one dimension: three categories hidden under
+		 * a published total of 3 are 1, 1 and 1 while the others are
+		 * known to be empty. stats_run lists every category of the
+		 * dimension, empty ones as 0; hide those too, and no hidden
+		 * count is known to be at least 1. So that an answer whose
+		 * every category is hidden always means that, one that hides
+		 * every non-empty category anyway hides the empty ones too.
+		 * The attacker, told so, checks again: with two hidden counts
+		 * or more between 0 and the total, none is pinned.
+		 */
+		withhold(cells, n, ndims);
+		rc = protect_floor(cells, n, ndims, &q, k, 0);
+	}
 	eqs_free(&q);
 	return rc < 0 ? -1 : 0;
 }
@@ -1259,6 +1406,127 @@ cross_product(struct stats_cell **cells, size_t *n)
 	return PA_OK;
 }
 
+/*
+ * Adds every category of the dimensions that the period has no case of,
+ * with a count of 0: the cells of a one-way answer, the margins of a
+ * two-way one (as the one-way answers list them). *cells is reallocated;
+ * the values point into dom.
+ */
+static enum pa_err
+add_domain(struct stats_cell **cells, size_t *n, size_t ndims,
+    const struct stats_domain *dom)
+{
+	struct stats_cell *c, *nc;
+	size_t add = 0, j, d, i;
+
+	for (j = 0; j < ndims; j++)
+		add += dom[j].n;
+	if ((nc = realloc(*cells, (*n + add + 1) * sizeof(*nc))) == NULL)
+		return PA_INTERNAL;
+	*cells = c = nc;
+	for (j = 0; j < ndims; j++)
+		for (d = 0; d < dom[j].n; d++) {
+			for (i = 0; i < *n; i++)
+				if ((ndims == 1 ? is_full(&c[i], 1) :
+				    is_margin_of(&c[i], 2, j)) &&
+				    strcmp(c[i].vals[j], dom[j].v[d]) == 0)
+					break;
+			if (i < *n)
+				continue;
+			memset(&c[*n], 0, sizeof(c[0]));
+			c[*n].vals[j] = dom[j].v[d];
+			(*n)++;
+		}
+	return PA_OK;
+}
+
+/*
+ * A two-way answer withheld because a margin it shares with a one-way
+ * answer is a hidden empty category: lists the cells of that value as
+ * hidden too, so that its row does not say it is empty.
+ */
+static enum pa_err
+withheld_rows(struct stats_cell **cells, size_t *n)
+{
+	struct stats_cell *c = *cells, *nc;
+	size_t i, a, b, have = *n, m0 = 0, m1 = 0, add = 0;
+	int wh = 0;
+
+	for (i = 0; i < have; i++) {
+		m0 += is_margin_of(&c[i], 2, 0);
+		m1 += is_margin_of(&c[i], 2, 1);
+		wh |= !is_full(&c[i], 2) && !is_total(&c[i], 2) &&
+		    c[i].suppressed && c[i].count == 0;
+	}
+	if (!wh)
+		return PA_OK;
+	if ((nc = realloc(c, (have + m0 * m1 + 1) * sizeof(*c))) == NULL)
+		return PA_INTERNAL;
+	*cells = c = nc;
+	for (a = 0; a < have; a++) {
+		if (!is_margin_of(&c[a], 2, 0) || (c[a].count == 0 &&
+		    !c[a].suppressed))
+			continue;
+		for (b = 0; b < have; b++) {
+			if (!is_margin_of(&c[b], 2, 1) || (c[b].count == 0 &&
+			    !c[b].suppressed))
+				continue;
+			for (i = 0; i < have + add; i++)
+				if (is_full(&c[i], 2) &&
+				    strcmp(c[i].vals[0], c[a].vals[0]) == 0 &&
+				    strcmp(c[i].vals[1], c[b].vals[1]) == 0)
+					break;
+			if (i < have + add)
+				continue;
+			memset(&c[have + add], 0, sizeof(c[0]));
+			c[have + add].vals[0] = c[a].vals[0];
+			c[have + add].vals[1] = c[b].vals[1];
+			c[have + add].suppressed = 1;
+			add++;
+		}
+	}
+	*n = have + add;
+	return PA_OK;
+}
+
+/* Output order: by values, NULL (a margin) last. */
+static int
+out_cmp(const void *pa, const void *pb)
+{
+	const struct stats_cell *a = pa, *b = pb;
+	size_t i;
+	int r;
+
+	for (i = 0; i < STATS_MAX_DIMS; i++) {
+		if ((a->vals[i] == NULL) != (b->vals[i] == NULL))
+			return a->vals[i] == NULL ? 1 : -1;
+		if (a->vals[i] != NULL &&
+		    (r = strcmp(a->vals[i], b->vals[i])) != 0)
+			return r;
+	}
+	return 0;
+}
+
+void
+stats_period_note(json_t *out, const struct stats_query *q)
+{
+	char fr[160], en[160];
+
+	if (out == NULL)
+		return;
+	json_object_set_new(out, "period_widened", json_boolean(q->widened));
+	if (!q->widened)
+		return;
+	snprintf(fr, sizeof(fr), "Période élargie à l'année civile entière "
+	    "(du %s au %s) : chaque réponse couvre une année civile.",
+	    q->from, q->to);
+	snprintf(en, sizeof(en), "Period widened to the whole calendar year "
+	    "(%s to %s): every answer covers one calendar year.", q->from,
+	    q->to);
+	json_object_set_new(out, "period_note", json_pack("{s:s, s:s}", "fr",
+	    fr, "en", en));
+}
+
 static json_t *
 count_json(const struct stats_cell *c)
 {
@@ -1269,6 +1537,7 @@ enum pa_err
 stats_run(struct db *db, const struct stats_query *q, json_t **out)
 {
 	struct stats_cell *cells = NULL;
+	struct stats_domain dom[STATS_MAX_DIMS];
 	struct db_res *res = NULL;
 	json_t *jcells = NULL, *totals = NULL, *jd, *jm, *o;
 	size_t i, j, n = 0, nrows;
@@ -1280,6 +1549,10 @@ stats_run(struct db *db, const struct stats_query *q, json_t **out)
 	struct tm tm;
 
 	*out = NULL;
+	memset(dom, 0, sizeof(dom));
+	for (j = 0; j < q->ndims; j++)
+		if ((rc = stats_domain(q, q->dims[j], &dom[j])) != PA_OK)
+			goto out;
 	{
 		struct db_arg a[5] = { DB_TEXT(q->from), DB_TEXT(q->to),
 			q->ndims > 0 ? DB_TEXT(q->dims[0]) : DB_NULL,
@@ -1287,8 +1560,13 @@ stats_run(struct db *db, const struct stats_query *q, json_t **out)
 			q->organisation_id ? DB_TEXT(q->organisation_id) :
 			    DB_NULL };
 
-		if ((rc = db_exec(db, "stats_cube", a, 5, &res)) != PA_OK)
-			return rc;
+		int m0 = q->ndims > 0 && stats_dim_multi(q->dims[0]);
+		int m1 = q->ndims > 1 && stats_dim_multi(q->dims[1]);
+
+		if ((rc = db_exec(db, m0 && m1 ? "stats_cube_mm" : m0 ?
+		    "stats_cube_ms" : m1 ? "stats_cube_sm" : "stats_cube", a, 5,
+		    &res)) != PA_OK)
+			goto out;
 	}
 	nrows = (size_t)db_res_rows(res);
 	if ((cells = calloc(nrows + 1, sizeof(*cells))) == NULL) {
@@ -1331,10 +1609,16 @@ stats_run(struct db *db, const struct stats_query *q, json_t **out)
 	}
 	if (q->ndims == 2 && (rc = cross_product(&cells, &n)) != PA_OK)
 		goto out;
+	/* after the cross product: the empty values' cells are not in it */
+	if ((rc = add_domain(&cells, &n, q->ndims, dom)) != PA_OK)
+		goto out;
 	for (j = 0; j < q->ndims; j++)
 		if (stats_dim_multi(q->dims[j]))
 			multi |= 1u << j;
 	stats_suppress_multi(cells, n, q->ndims, multi, q->k);
+	if (q->ndims == 2 && (rc = withheld_rows(&cells, &n)) != PA_OK)
+		goto out;
+	qsort(cells, n, sizeof(*cells), out_cmp);
 
 	jcells = json_array();
 	totals = json_object();
@@ -1349,8 +1633,13 @@ stats_run(struct db *db, const struct stats_query *q, json_t **out)
 	for (i = 0; i < n; i++) {
 		struct stats_cell *c = &cells[i];
 
-		/* an empty cell is listed only when hidden (withheld) */
-		if (is_full(c, q->ndims) && c->count == 0 && !c->suppressed)
+		/*
+		 * Every category of a one-way answer is listed, and every
+		 * margin; an empty cell of a two-way one only when hidden
+		 * (withheld).
+		 */
+		if (q->ndims == 2 && is_full(c, q->ndims) && c->count == 0 &&
+		    !c->suppressed)
 			continue;
 		o = json_object();
 		for (j = 0; j < q->ndims; j++)
@@ -1382,6 +1671,7 @@ stats_run(struct db *db, const struct stats_query *q, json_t **out)
 	jcells = totals = NULL;
 	if (*out == NULL)
 		rc = PA_INTERNAL;
+	stats_period_note(*out, q);
 	if (*out != NULL && q->ndims > 0 && json_array_size(jm) > 0)
 		json_object_set_new(*out, "note", json_pack("{s:s, s:s}", "fr",
 		    "Les dimensions à plusieurs valeurs comptent une victime "
@@ -1393,6 +1683,8 @@ out:
 	json_decref(totals);
 	free(cells);
 	db_res_free(res);
+	for (j = 0; j < STATS_MAX_DIMS; j++)
+		stats_domain_free(&dom[j]);
 	return rc;
 }
 

@@ -3,8 +3,12 @@
  * categories only and never calls crypto/: what it cannot decrypt it cannot
  * leak. Every published count from 1 to k-1 is suppressed, and enough other
  * cells that no suppressed count can be recovered from the published cells
- * and margins by subtraction. Periods are whole calendar months, so that two
- * queries a day apart cannot be subtracted to single out one victim.
+ * and margins by subtraction. Every answer covers exactly one calendar year
+ * (a request is widened to its year; one over two years is refused), so
+ * that no two answers can be subtracted to single out one victim: they
+ * cover the same population, and then publish the same shared figures, or
+ * disjoint ones. Sub-year detail comes from the month and quarter
+ * dimensions, which suppression protects like any other.
  */
 #ifndef PA_STATS_H
 #define PA_STATS_H
@@ -25,9 +29,10 @@ struct db;
 #define STATS_MAX_DIMS 2
 
 struct stats_query {
-	char from[11];		/* widened to the first day of its month */
-	char to[11];		/* widened to the last day of its month */
+	char from[11];		/* widened to January 1st of its year */
+	char to[11];		/* widened to December 31st of the same year */
 	int widened;
+	int multi_year;		/* refused: the period spans two years */
 	const char *dims[STATS_MAX_DIMS];
 	size_t ndims;
 	int k;
@@ -35,6 +40,19 @@ struct stats_query {
 };
 
 void stats_init(void);
+
+/* Every code of a dimension (domain.c): the SOP's list, the year's months
+ * or quarters, ISO 3166-1 for nationality. n == 0: none known. */
+struct stats_domain {
+	char **v;
+	size_t n;
+};
+enum pa_err stats_domain(const struct stats_query *q, const char *dim,
+    struct stats_domain *d);
+void stats_domain_free(struct stats_domain *d);
+
+/* Sets period_widened and, when widened, period_note (fr, en). */
+void stats_period_note(json_t *out, const struct stats_query *q);
 
 /* Checks and widens a period and a "by" list; PA_INVALID naming *field. */
 enum pa_err stats_query_parse(struct stats_query *q, const char *from,
@@ -53,9 +71,12 @@ enum pa_err stats_run(struct db *db, const struct stats_query *q,
  * every dimension set, with two dimensions each value's margin (the other
  * vals NULL), and the total (every vals NULL). Sets suppressed and locked
  * on every cell, whatever they held; counts are left as they are. A zero
- * count is hidden only in a two-way table that must withhold every cell,
- * and only when it is there: stats_run adds the empty cells of values
- * that occur. The same cells, in any order, give the same flags.
+ * count is hidden only in a table that withholds every cell (a one-way
+ * table that hides every non-empty category, a two-way one that cannot
+ * protect its small counts otherwise or shares a hidden empty margin),
+ * and only when it is there: stats_run adds every category of a
+ * dimension, and the empty cells of values that occur. The same cells, in
+ * any order, give the same flags.
  */
 struct stats_cell {
 	const char *vals[STATS_MAX_DIMS];	/* NULL: a margin over it */

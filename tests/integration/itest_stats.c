@@ -5,7 +5,10 @@
  * k-1 and shown at k; complementary suppression checked with an attacker's
  * arithmetic (linear algebra over every published count of one answer, then
  * of several answers on the same period, the answer without dimension
- * included); two dimensions at most; periods widened to whole months;
+ * included); two dimensions at most; periods widened to whole calendar
+ * years, two years refused, so that nested periods (Jan, Jan-Feb) cannot be
+ * subtracted; every category of a one-way answer listed, the empty ones
+ * hidden with the rest when every other is hidden;
  * a supervisor limited to the cases their organisation leads; exports in
  * CSV (both languages, RFC 4180, formulas neutralised), JSON and XLSX, none
  * holding any identity, each audited; indicators against hand-computed
@@ -13,8 +16,10 @@
  *
  * One server and one fixture for the whole suite (an unchecked fixture):
  *   2025-03  21 cases (police 12, NGO 9), for counts and attacks
- *   2025-04   7 police cases referred to the Gao shelter, known times
- *   2025-05  13 police cases (4 female, 9 male), for the k boundary
+ *   2024-04   7 police cases referred to the Gao shelter, known times
+ *   2023-05  13 police cases (4 female, 9 male), for the k boundary
+ *   2022-01/02  12 police cases, for nested periods (Jan vs Jan-Feb)
+ * Each in a year of its own: every answer covers one calendar year.
  */
 #include <math.h>
 #include <stdio.h>
@@ -65,6 +70,9 @@ struct group {
 
 #define M1_FROM "2025-03-01"
 #define M1_TO "2025-03-31"
+/* what a request for March answers: the whole year */
+#define Y1_FROM "2025-01-01"
+#define Y1_TO "2025-12-31"
 
 static const struct group groups[] = {
 	{ "2025-03", "police", "female", "18-24", "bamako",
@@ -77,13 +85,25 @@ static const struct group groups[] = {
 	{ "2025-03", "ngo", "male", "35-49", "kayes", { "forced_labour", NULL },
 	    6, 40, NULL, "2025-03-25" },
 	/* the referral fixture */
-	{ "2025-04", "police", "male", "25-34", "segou",
-	    { "forced_labour", NULL }, 7, 28, NULL, "2025-04-06" },
+	{ "2024-04", "police", "male", "25-34", "segou",
+	    { "forced_labour", NULL }, 7, 28, NULL, "2024-04-06" },
 	/* the k boundary: one more female is added by the test */
-	{ "2025-05", "police", "female", "25-34", "sikasso",
-	    { "forced_labour", NULL }, 4, 27, NULL, "2025-05-14" },
-	{ "2025-05", "police", "male", "25-34", "sikasso",
-	    { "forced_labour", NULL }, 9, 27, NULL, "2025-05-14" },
+	{ "2023-05", "police", "female", "25-34", "sikasso",
+	    { "forced_labour", NULL }, 4, 27, NULL, "2023-05-14" },
+	{ "2023-05", "police", "male", "25-34", "sikasso",
+	    { "forced_labour", NULL }, 9, 27, NULL, "2023-05-14" },
+	/*
+	 * Nested periods: by region, January publishes bamako 5 (and kayes
+	 * 6); January-February, with one case in gao in February, hides
+	 * gao and bamako, whose sum is 6. Months as periods, bamako would
+	 * be at least January's 5 and gao at least 1: both given away.
+	 */
+	{ "2022-01", "police", "male", "25-34", "bamako",
+	    { "forced_labour", NULL }, 5, 30, NULL, "2022-01-10" },
+	{ "2022-01", "police", "male", "25-34", "kayes",
+	    { "forced_labour", NULL }, 6, 30, NULL, "2022-01-12" },
+	{ "2022-02", "police", "female", "18-24", "gao",
+	    { "forced_labour", NULL }, 1, 20, NULL, "2022-02-10" },
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -144,7 +164,7 @@ org_of(const char *username, char out[40])
 	ck_assert_msg(out[0] != '\0', "no user %s", username);
 }
 
-/* Referral times of the 2025-04 fixture, in hours after creation; -1:
+/* Referral times of the 2024-04 fixture, in hours after creation; -1:
  * still pending. The first four are accepted, the next two declined. */
 static const int answer_hours[7] = { 1, 2, 3, 4, 10, 20, -1 };
 static const char *const decline_reasons[2] = { "no_capacity",
@@ -162,7 +182,7 @@ referral_fixture(void)
 		    m4_cases[i]);
 		x = callj(&st.srv, &s_pagent, "POST", path,
 		    json_pack("{s:s, s:s, s:s}", "scope", "assistance",
-			"given_by", "victim", "date", "2025-04-06"));
+			"given_by", "victim", "date", "2024-04-06"));
 		EXPECT(x, 201, "consent");
 		snprintf(cid, sizeof(cid), "%s", jstr(x.j, "id"));
 		res_free(&x);
@@ -188,20 +208,20 @@ referral_fixture(void)
 			EXPECT(x, 200, "answer the referral");
 			res_free(&x);
 		}
-		/* known times: created 2025-04-06 08:00 UTC, 4 h to answer */
+		/* known times: created 2024-04-06 08:00 UTC, 4 h to answer */
 		if (answer_hours[i] >= 0)
 			snprintf(sql, sizeof(sql),
 			    "UPDATE referrals SET created_at = "
-			    "'2025-04-06 08:00:00+00', respond_by = "
-			    "'2025-04-06 12:00:00+00', answered_at = "
-			    "'2025-04-06 08:00:00+00'::timestamptz + "
+			    "'2024-04-06 08:00:00+00', respond_by = "
+			    "'2024-04-06 12:00:00+00', answered_at = "
+			    "'2024-04-06 08:00:00+00'::timestamptz + "
 			    "interval '%d hours' WHERE id = '%s'",
 			    answer_hours[i], rid);
 		else
 			snprintf(sql, sizeof(sql),
 			    "UPDATE referrals SET created_at = "
-			    "'2025-04-06 08:00:00+00', respond_by = "
-			    "'2025-04-06 12:00:00+00' WHERE id = '%s'", rid);
+			    "'2024-04-06 08:00:00+00', respond_by = "
+			    "'2024-04-06 12:00:00+00' WHERE id = '%s'", rid);
 		ck_assert_int_eq(harness_exec(st.db, sql), 0);
 	}
 }
@@ -258,7 +278,7 @@ st_setup(void)
 			ck_assert_uint_lt(ncases, 64);
 			create_case(&groups[gi], s, ncases, case_ids[ncases],
 			    case_refs[ncases]);
-			if (strcmp(groups[gi].month, "2025-04") == 0) {
+			if (strcmp(groups[gi].month, "2024-04") == 0) {
 				snprintf(m4_cases[nm4], 40, "%s",
 				    case_ids[ncases]);
 				snprintf(m4_refs[nm4], 40, "%s",
@@ -301,13 +321,20 @@ g_match(const struct group *g, const char *dim, const char *value)
 		return strcmp(g->region, value) == 0;
 	if (strcmp(dim, "month") == 0)
 		return strcmp(g->month, value) == 0;
+	if (strcmp(dim, "quarter") == 0) {
+		char q[32];
+
+		snprintf(q, sizeof(q), "%.4s-Q%d", g->month,
+		    (atoi(g->month + 5) + 2) / 3 % 10);
+		return strcmp(q, value) == 0;
+	}
 	if (strcmp(dim, "child") == 0)
 		return strcmp(strcmp(g->age_band, "12-17") == 0 ? "child" :
 		    "adult", value) == 0;
 	if (strcmp(dim, "identifying_kind") == 0)
 		return strcmp(g->lead, value) == 0;
 	if (strcmp(dim, "referral_service") == 0)
-		return strcmp(strcmp(g->month, "2025-04") == 0 ? "shelter" :
+		return strcmp(strcmp(g->month, "2024-04") == 0 ? "shelter" :
 		    "none", value) == 0;
 	if (strcmp(dim, "exploitation_type") == 0) {
 		for (t = 0; t < 2 && g->types[t] != NULL; t++)
@@ -319,10 +346,13 @@ g_match(const struct group *g, const char *dim, const char *value)
 	return 0;
 }
 
-/* extra_female: cases added by the k-boundary test (2025-05, female). */
+/* extra_female: cases added by the k-boundary test (2023-05, female). */
 static int extra_female;
 
-/* Cases of month (and lead, NULL: all) matching every dim set in entry. */
+/*
+ * Cases of month's year (an answer covers one calendar year), and lead
+ * (NULL: all), matching every dim set in entry.
+ */
 static long
 truth(json_t *dims, json_t *entry, const char *month, const char *lead)
 {
@@ -332,7 +362,7 @@ truth(json_t *dims, json_t *entry, const char *month, const char *lead)
 
 	for (gi = 0; gi < NGROUPS; gi++) {
 		const struct group *g = &groups[gi];
-		int ok = strcmp(g->month, month) == 0 &&
+		int ok = strncmp(g->month, month, 4) == 0 &&
 		    (lead == NULL || strcmp(g->lead, lead) == 0);
 
 		json_array_foreach(dims, j, d) {
@@ -343,14 +373,14 @@ truth(json_t *dims, json_t *entry, const char *month, const char *lead)
 				ok = 0;
 		}
 		if (ok)
-			n += g->n + (strcmp(g->month, "2025-05") == 0 &&
+			n += g->n + (strcmp(g->month, "2023-05") == 0 &&
 			    strcmp(g->sex, "female") == 0 ? extra_female : 0);
 	}
 	return n;
 }
 
 /* Every entry of an answer: its cells, margins and total. */
-#define MAXENT 256
+#define MAXENT 512
 
 static size_t
 entries(json_t *ans, json_t **out, size_t max)
@@ -408,12 +438,47 @@ withheld(json_t *ans)
 	return 1;
 }
 
+/* 1 when every entry of arr is hidden (a withheld one-way list). */
+static int
+all_hidden(json_t *arr)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e)
+		if (!json_is_null(json_object_get(e, "count")))
+			return 0;
+	return json_array_size(arr) > 0;
+}
+
+/* The list an entry sits in: a one-way list (cells or margins) or not. */
+static json_t *
+one_way_list(json_t *ans, json_t *entry)
+{
+	json_t *dims = json_object_get(ans, "dimensions"), *d;
+	size_t j;
+
+	if (json_array_size(dims) == 1)
+		return json_object_get(ans, "cells");
+	json_array_foreach(dims, j, d) {
+		json_t *other = json_array_get(dims, 1 - j);
+
+		if (json_object_get(entry, json_string_value(d)) != NULL &&
+		    json_object_get(entry, json_string_value(other)) == NULL)
+			return json_object_get(json_object_get(ans, "totals"),
+			    json_string_value(d));
+	}
+	return NULL;
+}
+
 /*
  * Known cases in, exact counts out: every published count equals the
  * fixture's, every count from 1 to k-1 is hidden, a hidden count is never
- * 0 (but in a withheld answer's cells), a cell is listed exactly when the
- * fixture has such cases (or, withheld, when both its values occur).
- * Returns how many entries are hidden.
+ * 0 but in a withheld answer (a two-way answer's cells; a one-way list,
+ * cells or margins, whose every entry is hidden). A one-way list names
+ * every category of its dimension, empty ones included; a two-way cell is
+ * listed exactly when the fixture has such cases (or, withheld, when both
+ * its values occur or may). Returns how many entries are hidden.
  */
 static size_t
 check_truth(json_t *ans, const char *month, const char *lead)
@@ -435,7 +500,8 @@ check_truth(json_t *ans, const char *month, const char *lead)
 			ck_assert_msg(json_is_true(e),
 			    "count null without suppressed: %s",
 			    entry_text(ents[i], buf, sizeof(buf)));
-			ck_assert_msg(want >= 1 || (wh && i < ncells),
+			ck_assert_msg(want >= 1 || (wh && i < ncells) ||
+			    all_hidden(one_way_list(ans, ents[i])),
 			    "a hidden entry whose count is %ld: %s", want,
 			    entry_text(ents[i], buf, sizeof(buf)));
 		} else {
@@ -452,9 +518,11 @@ check_truth(json_t *ans, const char *month, const char *lead)
 			    "count %ld below k = %d published: %s", want, K,
 			    entry_text(ents[i], buf, sizeof(buf)));
 		}
-		/* listed entries are never empty, but the total may be, and
-		 * the hidden cells of a withheld answer */
-		ck_assert_msg(want > 0 || i == n - 1 || (wh && i < ncells),
+		/* listed entries are never empty, but the total may be, the
+		 * categories of a one-way list, and the hidden cells of a
+		 * withheld answer */
+		ck_assert_msg(want > 0 || i == n - 1 || (wh && i < ncells) ||
+		    one_way_list(ans, ents[i]) != NULL,
 		    "an empty entry listed: %s",
 		    entry_text(ents[i], buf, sizeof(buf)));
 	}
@@ -465,7 +533,7 @@ check_truth(json_t *ans, const char *month, const char *lead)
  * The attacker: linear algebra over published counts.
  */
 
-#define MAXC 128
+#define MAXC 640
 #define MAXR 1200
 #define EPS 1e-7
 
@@ -549,7 +617,7 @@ struct space {
 	size_t nd;
 	char dim[3][24];
 	size_t nv[3];
-	char val[3][16][32];
+	char val[3][32][32];
 	size_t ncols;
 };
 
@@ -601,7 +669,7 @@ space_build(struct space *sp, json_t **ans, size_t na)
 
 				if (v != NULL && val_index(sp, (size_t)di, v) <
 				    0) {
-					ck_assert_uint_lt(sp->nv[di], 16);
+					ck_assert_uint_lt(sp->nv[di], 32);
 					snprintf(sp->val[di][sp->nv[di]++], 32,
 					    "%s", v);
 				}
@@ -815,12 +883,21 @@ START_TEST(test_known_cases_exact_counts_by_sex)
 	check_truth(a, "2025-03", NULL);
 	ck_assert_int_eq(count_of(a, "sex", "female"), 10);
 	ck_assert_int_eq(count_of(a, "sex", "male"), 11);
-	ck_assert_int_eq(count_of(a, "sex", "other"), -2);
+	/* every category of the SOP's list, the empty ones as 0 */
+	ck_assert_int_eq(count_of(a, "sex", "other"), 0);
+	ck_assert_int_eq(count_of(a, "sex", "unknown"), 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(a, "cells")), 4);
 	ck_assert_int_eq(total_of(a), 21);
 	ck_assert_str_eq(jstr(a, "scope"), "country");
-	ck_assert_str_eq(jstr(a, "period.from"), M1_FROM);
-	ck_assert_str_eq(jstr(a, "period.to"), M1_TO);
-	ck_assert(json_is_false(jpath(a, "period.widened")));
+	/* March asked, the year answered, and said so in both languages */
+	ck_assert_str_eq(jstr(a, "period.from"), Y1_FROM);
+	ck_assert_str_eq(jstr(a, "period.to"), Y1_TO);
+	ck_assert(json_is_true(jpath(a, "period.widened")));
+	ck_assert(json_is_true(json_object_get(a, "period_widened")));
+	ck_assert_ptr_nonnull(strstr(jstr(a, "period_note.fr"),
+	    "année civile"));
+	ck_assert_ptr_nonnull(strstr(jstr(a, "period_note.en"),
+	    "calendar year"));
 	ck_assert_str_eq(jstr(a, "dimensions.0"), "sex");
 	json_decref(a);
 }
@@ -1093,7 +1170,7 @@ START_TEST(test_a_figure_hidden_in_one_answer_is_hidden_in_all)
 {
 	static const char *const q[] = { NULL, "sex", "age_band", "region",
 		"sex,age_band", "sex,region", "age_band,region" };
-	struct fig {
+	static struct fig {
 		char key[200];
 		long count;	/* -1: hidden */
 		const char *by;
@@ -1157,25 +1234,29 @@ START_TEST(test_k_minus_one_hidden_k_shown)
 {
 	json_t *a;
 
-	a = stats_as(&s_analyst, "2025-05-01", "2025-05-31", "sex");
-	check_truth(a, "2025-05", NULL);
+	a = stats_as(&s_analyst, "2023-05-01", "2023-05-31", "sex");
+	check_truth(a, "2023-05", NULL);
 	ck_assert_int_eq(count_of(a, "sex", "female"), -1);	/* 4 */
 	ck_assert_int_eq(count_of(a, "sex", "male"), -1);	/* complement */
 	ck_assert_int_eq(total_of(a), 13);
+	/* the women and men hidden: every category hidden with them, the
+	 * empty ones too (withheld), so that none is known to be 1+ */
+	ck_assert_int_eq(count_of(a, "sex", "other"), -1);
+	ck_assert_int_eq(count_of(a, "sex", "unknown"), -1);
 	json_decref(a);
 
 	/* a fifth woman: now 5, shown, and nothing else hidden */
 	{
-		static const struct group g5 = { "2025-05", "police", "female",
+		static const struct group g5 = { "2023-05", "police", "female",
 			"25-34", "sikasso", { "forced_labour", NULL }, 1, 27,
-			NULL, "2025-05-14" };
+			NULL, "2023-05-14" };
 		char id[40], ref[40];
 
 		create_case(&g5, &s_pagent, 60, id, ref);
 		extra_female = 1;
 	}
-	a = stats_as(&s_analyst, "2025-05-01", "2025-05-31", "sex");
-	check_truth(a, "2025-05", NULL);
+	a = stats_as(&s_analyst, "2023-05-01", "2023-05-31", "sex");
+	check_truth(a, "2023-05", NULL);
 	ck_assert_int_eq(count_of(a, "sex", "female"), 5);
 	ck_assert_int_eq(count_of(a, "sex", "male"), 9);
 	ck_assert_int_eq(total_of(a), 14);
@@ -1183,13 +1264,15 @@ START_TEST(test_k_minus_one_hidden_k_shown)
 	    "suppressed"));
 	json_decref(a);
 
-	/* a month with no case: a total of 0, published */
-	a = stats_as(&s_analyst, "2024-01-01", "2024-01-31", "sex");
-	ck_assert_uint_eq(json_array_size(json_object_get(a, "cells")), 0);
+	/* a year with no case: every category 0, a total of 0, published */
+	a = stats_as(&s_analyst, "2021-01-01", "2021-01-31", "sex");
+	ck_assert_uint_eq(json_array_size(json_object_get(a, "cells")), 4);
+	ck_assert_int_eq(count_of(a, "sex", "female"), 0);
+	ck_assert_int_eq(count_of(a, "sex", "other"), 0);
 	ck_assert_int_eq(total_of(a), 0);
 	json_decref(a);
 	/* and no dimension at all: the total alone */
-	a = stats_as(&s_analyst, "2025-05-01", "2025-05-31", NULL);
+	a = stats_as(&s_analyst, "2023-05-01", "2023-05-31", NULL);
 	ck_assert_uint_eq(json_array_size(json_object_get(a, "cells")), 0);
 	ck_assert_int_eq(total_of(a), 14);
 	json_decref(a);
@@ -1197,7 +1280,7 @@ START_TEST(test_k_minus_one_hidden_k_shown)
 END_TEST
 
 /* ======================================================================
- * Periods: whole months, said so.
+ * Periods: whole calendar years, said so; nested periods are one answer.
  */
 
 static json_t *
@@ -1206,44 +1289,116 @@ without_time(json_t *a)
 	json_t *c = json_deep_copy(a);
 
 	json_object_del(c, "generated_at");
+	json_object_del(c, "period_widened");
+	json_object_del(c, "period_note");
 	json_object_del(json_object_get(c, "period"), "widened");
 	return c;
 }
 
-START_TEST(test_periods_are_whole_months)
+START_TEST(test_periods_are_whole_years)
 {
 	json_t *a = stats_as(&s_analyst, "2025-03-10", "2025-03-20", "region");
 	json_t *b = stats_as(&s_analyst, "2025-03-11", "2025-03-21", "region");
 	json_t *m = stats_as(&s_analyst, M1_FROM, M1_TO, "region");
+	json_t *y = stats_as(&s_analyst, Y1_FROM, Y1_TO, "region");
 	json_t *ca = without_time(a), *cb = without_time(b),
-	       *cm = without_time(m);
+	       *cm = without_time(m), *cy = without_time(y);
+	char path[256];
+	struct res x;
 
-	ck_assert_str_eq(jstr(a, "period.from"), M1_FROM);
-	ck_assert_str_eq(jstr(a, "period.to"), M1_TO);
+	ck_assert_str_eq(jstr(a, "period.from"), Y1_FROM);
+	ck_assert_str_eq(jstr(a, "period.to"), Y1_TO);
 	ck_assert(json_is_true(jpath(a, "period.widened")));
 	ck_assert(json_is_true(jpath(b, "period.widened")));
-	ck_assert(json_is_false(jpath(m, "period.widened")));
-	/* the 20 March cases (mopti) are counted although "to" was the 20th,
-	 * and the 25 March ones (kayes) too: the whole month */
+	ck_assert(json_is_true(jpath(m, "period.widened")));
+	ck_assert(json_is_false(jpath(y, "period.widened")));
+	ck_assert(json_is_false(json_object_get(y, "period_widened")));
+	ck_assert_ptr_null(json_object_get(y, "period_note"));
 	ck_assert_int_eq(total_of(a), 21);
 	ck_assert_msg(json_equal(ca, cb),
 	    "two requests a day apart differ: subtraction possible");
-	ck_assert_msg(json_equal(ca, cm), "widened != whole month");
+	ck_assert_msg(json_equal(ca, cm), "widened != whole year");
+	ck_assert_msg(json_equal(ca, cy), "widened != whole year");
 	json_decref(ca);
 	json_decref(cb);
 	json_decref(cm);
+	json_decref(cy);
 	json_decref(a);
 	json_decref(b);
 	json_decref(m);
+	json_decref(y);
 
-	/* across months: 2025-03-31..2025-04-01 is March and April */
-	a = stats_as(&s_analyst, "2025-03-31", "2025-04-01", "month");
-	ck_assert_str_eq(jstr(a, "period.from"), "2025-03-01");
-	ck_assert_str_eq(jstr(a, "period.to"), "2025-04-30");
+	/* detail within the year: by month and quarter, every one listed */
+	a = stats_as(&s_analyst, M1_FROM, M1_TO, "month");
+	check_truth(a, "2025-03", NULL);
+	ck_assert_uint_eq(json_array_size(json_object_get(a, "cells")), 12);
 	ck_assert_int_eq(count_of(a, "month", "2025-03"), 21);
-	ck_assert_int_eq(count_of(a, "month", "2025-04"), 7);
-	ck_assert_int_eq(total_of(a), 28);
+	ck_assert_int_eq(count_of(a, "month", "2025-04"), 0);
 	json_decref(a);
+	a = stats_as(&s_analyst, M1_FROM, M1_TO, "quarter");
+	check_truth(a, "2025-03", NULL);
+	ck_assert_uint_eq(json_array_size(json_object_get(a, "cells")), 4);
+	ck_assert_int_eq(count_of(a, "quarter", "2025-Q1"), 21);
+	json_decref(a);
+
+	/* across two years: refused, naming "to", in both languages */
+	snprintf(path, sizeof(path), "/api/v1/stats?from=2024-12-31&"
+	    "to=2025-01-01&by=month");
+	x = call(&st.srv, &s_analyst, "GET", path, NULL);
+	ck_assert_error(&x.r, 422, "invalid");
+	ck_assert_str_eq(jstr(x.j, "error.field"), "to");
+	ck_assert_msg(strstr(jstr(x.j, "error.message"), "année civile") !=
+	    NULL || strstr(jstr(x.j, "error.message"), "calendar year") !=
+	    NULL, "message: %s", jstr(x.j, "error.message"));
+	res_free(&x);
+}
+END_TEST
+
+/*
+ * The attack of issue 8 (a): by region, January 2022 publishes bamako 5
+ * and kayes 6; January-February, with one woman in gao in February, hides
+ * gao (1) and bamako (5) as its complement, under a published total of 12.
+ * Were periods months, bamako over January-February would be at least
+ * January's 5, so bamako = 5 and gao = 12 - 6 - 5 = 1. Now both requests
+ * are the year 2022: one answer, identical, whose hidden figures the
+ * attacker's arithmetic over every answer of that year (by region, by
+ * month, by month and region, by nothing, both periods) does not give
+ * back; and no figure is hidden in one and published in another.
+ */
+START_TEST(test_nested_periods_cannot_be_differenced)
+{
+	static const char *const by[] = { "region", "region", "month",
+		"month,region", NULL };
+	static const char *const from[] = { "2022-01-01", "2022-01-01",
+		"2022-01-01", "2022-01-01", "2022-02-01" };
+	static const char *const to[] = { "2022-01-31", "2022-02-28",
+		"2022-02-28", "2022-01-31", "2022-02-28" };
+	json_t *a[5], *c0, *c1;
+	char report[4096];
+	size_t i, leaks;
+
+	for (i = 0; i < 5; i++) {
+		a[i] = stats_as(&s_analyst, from[i], to[i], by[i]);
+		ck_assert_str_eq(jstr(a[i], "period.from"), "2022-01-01");
+		ck_assert_str_eq(jstr(a[i], "period.to"), "2022-12-31");
+		check_truth(a[i], "2022-01", NULL);
+	}
+	c0 = without_time(a[0]);
+	c1 = without_time(a[1]);
+	ck_assert_msg(json_equal(c0, c1), "January and January-February "
+				       "answer differently: subtraction possible");
+	json_decref(c0);
+	json_decref(c1);
+	/* the February woman in gao: hidden, and so is bamako */
+	ck_assert_int_eq(count_of(a[0], "region", "gao"), -1);
+	ck_assert_int_eq(count_of(a[0], "region", "bamako"), -1);
+	ck_assert_int_eq(count_of(a[0], "region", "kayes"), 6);
+	ck_assert_int_eq(total_of(a[0]), 12);
+	leaks = attack(a, 5, "2022-01", NULL, report, sizeof(report));
+	for (i = 0; i < 5; i++)
+		json_decref(a[i]);
+	ck_assert_msg(leaks == 0, "%zu hidden counts of 2022 computable: %s",
+	    leaks, report);
 }
 END_TEST
 
@@ -1307,8 +1462,9 @@ START_TEST(test_scope)
 	json_decref(a);
 	a = stats_as(&s_pchef, M1_FROM, M1_TO, "region");
 	check_truth(a, "2025-03", "police");
-	ck_assert_int_eq(count_of(a, "region", "mopti"), -2);
-	ck_assert_int_eq(count_of(a, "region", "kayes"), -2);
+	/* the NGO's regions: listed, as every region is, and empty */
+	ck_assert_int_eq(count_of(a, "region", "mopti"), 0);
+	ck_assert_int_eq(count_of(a, "region", "kayes"), 0);
 	json_decref(a);
 
 	/* the NGO: its 9 (3 girls hidden, and the men with them) */
@@ -1452,7 +1608,7 @@ audit_count(const char *format)
 	    "SELECT count(*) FROM audit_log WHERE action = 'export.stats' "
 	    "AND (detail::jsonb)->>'format' = $1 AND "
 	    "(detail::jsonb)->>'from' = $2",
-	    format, M1_FROM);
+	    format, Y1_FROM);
 }
 
 /* No identity of the fixture, no case id or reference, in bytes. */
@@ -1502,7 +1658,7 @@ START_TEST(test_export_csv)
 	cd = harness_resp_header(&fr.r, "Content-Disposition");
 	ck_assert_ptr_nonnull(cd);
 	ck_assert_msg(strstr(cd, "attachment") != NULL &&
-		strstr(cd, "passerelle-stats-" M1_FROM "-" M1_TO ".csv") !=
+		strstr(cd, "passerelle-stats-" Y1_FROM "-" Y1_TO ".csv") !=
 		    NULL,
 	    "Content-Disposition: %s", cd);
 	ck_assert(utf8_valid((const unsigned char *)fr.body, fr.len));
@@ -1511,19 +1667,20 @@ START_TEST(test_export_csv)
 	/* French */
 	csv_parse(fr.body, fr.len, &c);
 	ck_assert_uint_eq(c.nrows, 1 + json_array_size(cells));
-	ck_assert_uint_eq(c.nf[0], 8);
+	ck_assert_uint_eq(c.nf[0], 9);
 	ck_assert_str_eq(c.f[0][0], "age_band");
 	ck_assert_str_eq(c.f[0][1], "region");
 	ck_assert_str_eq(c.f[0][2], "effectif");
 	ck_assert_str_eq(c.f[0][3], "masque");
 	ck_assert_str_eq(c.f[0][4], "periode_debut");
 	ck_assert_str_eq(c.f[0][5], "periode_fin");
-	ck_assert_str_eq(c.f[0][6], "k");
-	ck_assert_str_eq(c.f[0][7], "genere_le");
+	ck_assert_str_eq(c.f[0][6], "periode_elargie");
+	ck_assert_str_eq(c.f[0][7], "k");
+	ck_assert_str_eq(c.f[0][8], "genere_le");
 	json_array_foreach(cells, i, e) {
 		size_t r = i + 1;
 
-		ck_assert_uint_eq(c.nf[r], 8);
+		ck_assert_uint_eq(c.nf[r], 9);
 		ck_assert_str_eq(c.f[r][0], jstr(e, "age_band"));
 		ck_assert_str_eq(c.f[r][1], jstr(e, "region"));
 		if (json_is_null(json_object_get(e, "count"))) {
@@ -1534,9 +1691,10 @@ START_TEST(test_export_csv)
 			    json_integer_value(json_object_get(e, "count")));
 			ck_assert_str_eq(c.f[r][3], "0");
 		}
-		ck_assert_str_eq(c.f[r][4], M1_FROM);
-		ck_assert_str_eq(c.f[r][5], M1_TO);
-		ck_assert_str_eq(c.f[r][6], "5");
+		ck_assert_str_eq(c.f[r][4], Y1_FROM);
+		ck_assert_str_eq(c.f[r][5], Y1_TO);
+		ck_assert_str_eq(c.f[r][6], "1");	/* widened */
+		ck_assert_str_eq(c.f[r][7], "5");
 	}
 	/* formula neutralisation: no cell begins with = + - @ tab CR */
 	for (i = 0; i < c.nrows; i++)
@@ -1552,7 +1710,8 @@ START_TEST(test_export_csv)
 	ck_assert_str_eq(c.f[0][3], "suppressed");
 	ck_assert_str_eq(c.f[0][4], "period_from");
 	ck_assert_str_eq(c.f[0][5], "period_to");
-	ck_assert_str_eq(c.f[0][7], "generated_at");
+	ck_assert_str_eq(c.f[0][6], "period_widened");
+	ck_assert_str_eq(c.f[0][8], "generated_at");
 	ck_assert_uint_eq(c.nrows, 1 + json_array_size(cells));
 
 	no_identity("stats.csv (fr)", fr.body, fr.len);
@@ -1562,7 +1721,7 @@ START_TEST(test_export_csv)
 	ck_assert_int_eq(sqln(st.db,
 	    "SELECT count(*) FROM audit_log WHERE action = 'export.stats' "
 	    "AND user_id = $1 AND (detail::jsonb)->>'to' = $2",
-	    s_analyst.user_id, M1_TO) >= 2, 1);
+	    s_analyst.user_id, Y1_TO) >= 2, 1);
 	res_free(&fr);
 	res_free(&en);
 	json_decref(a);
@@ -1727,8 +1886,12 @@ START_TEST(test_export_scope)
 	    "from=2025-03-01&to=2025-03-31&by=sex", NULL);
 	EXPECT(x, 200, "police.chef stats.csv");
 	csv_parse(x.body, x.len, &c);
-	ck_assert_uint_eq(c.nrows, 3);
+	/* the header and every category of sex, the empty ones as 0 */
+	ck_assert_uint_eq(c.nrows, 5);
 	for (r = 1; r < c.nrows; r++) {
+		if (strcmp(c.f[r][0], "other") == 0 ||
+		    strcmp(c.f[r][0], "unknown") == 0)
+			ck_assert_str_eq(c.f[r][1], "0");
 		if (strcmp(c.f[r][0], "female") == 0) {
 			ck_assert_str_eq(c.f[r][1], "7");
 			seen |= 1;
@@ -1753,7 +1916,7 @@ START_TEST(test_no_identity_anywhere)
 	static const char *const kinds[] = { "stats", "exports/stats.csv",
 		"exports/stats.json", "exports/stats.xlsx", "indicators" };
 	static const char *const months[][2] = { { M1_FROM, M1_TO },
-		{ "2025-04-01", "2025-04-30" }, { "2025-05-01", "2025-05-31" },
+		{ "2024-04-01", "2024-04-30" }, { "2023-05-01", "2023-05-31" },
 		{ "2025-01-01", "2025-12-31" } };
 	const struct sess *who[] = { &s_analyst, &s_pchef, &s_nchef };
 	const size_t nby = sizeof(by_lists) / sizeof(by_lists[0]);
@@ -1821,13 +1984,16 @@ indicators_as(const struct sess *s, const char *from, const char *to)
 
 START_TEST(test_indicators_known_times)
 {
-	json_t *a = indicators_as(&s_analyst, "2025-04-10", "2025-04-20");
+	json_t *a = indicators_as(&s_analyst, "2024-04-10", "2024-04-20");
 	json_t *e, *v, *rows;
 	size_t i;
 
-	ck_assert_str_eq(jstr(a, "period.from"), "2025-04-01");
-	ck_assert_str_eq(jstr(a, "period.to"), "2025-04-30");
+	ck_assert_str_eq(jstr(a, "period.from"), "2024-01-01");
+	ck_assert_str_eq(jstr(a, "period.to"), "2024-12-31");
 	ck_assert(json_is_true(jpath(a, "period.widened")));
+	ck_assert(json_is_true(json_object_get(a, "period_widened")));
+	ck_assert(json_is_string(jpath(a, "period_note.fr")));
+	ck_assert(json_is_string(jpath(a, "period_note.en")));
 	ck_assert_int_eq(json_integer_value(json_object_get(a, "k")), K);
 	/* every indicator has an id and a definition in both languages */
 	json_array_foreach(json_object_get(a, "indicators"), i, e) {
@@ -1863,39 +2029,44 @@ START_TEST(test_indicators_known_times)
 	    "referrals made: %s", json_dumps(v, JSON_ENCODE_ANY));
 
 	/* declined: one no_capacity, one security_risk, both below k, and
-	 * their total (2) too */
+	 * their total (2) too; every reason of the SOP's list is listed,
+	 * and hidden with them (withheld), so none is known to be empty */
 	v = jpath(indicator(a, "referrals_declined"), "value");
 	rows = json_object_get(v, "rows");
-	ck_assert_uint_eq(json_array_size(rows), 2);
+	ck_assert_uint_eq(json_array_size(rows), 7);
 	json_array_foreach(rows, i, e) {
-		ck_assert_msg(strcmp(jstr(e, "value"), "no_capacity") == 0 ||
-			strcmp(jstr(e, "value"), "security_risk") == 0,
-		    "reason %s", jstr(e, "value"));
 		ck_assert(json_is_null(json_object_get(e, "count")));
 		ck_assert(json_is_true(json_object_get(e, "suppressed")));
 	}
 	ck_assert(json_is_null(jpath(v, "total.count")));
 	ck_assert(json_is_true(jpath(v, "total.suppressed")));
 
-	/* no service delivered: a zero total */
+	/* no service delivered: every service 0, a zero total */
 	v = jpath(indicator(a, "services_delivered"), "value");
-	ck_assert_uint_eq(json_array_size(json_object_get(v, "rows")), 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(v, "rows")), 12);
+	json_array_foreach(json_object_get(v, "rows"), i, e)
+		ck_assert_int_eq(json_integer_value(json_object_get(e,
+		    "count")), 0);
 	ck_assert_int_eq(json_integer_value(jpath(v, "total.count")), 0);
 
 	/* identified in April: the 7 referred men, by month and by sex */
 	v = jpath(indicator(a, "victims_identified_by_month"), "value");
 	ck_assert_int_eq(json_integer_value(jpath(v, "total.count")), 7);
-	ck_assert_str_eq(jstr(v, "rows.0.value"), "2025-04");
-	ck_assert_int_eq(json_integer_value(jpath(v, "rows.0.count")), 7);
+	/* the year's twelve months, in order */
+	ck_assert_uint_eq(json_array_size(json_object_get(v, "rows")), 12);
+	ck_assert_str_eq(jstr(v, "rows.0.value"), "2024-01");
+	ck_assert_str_eq(jstr(v, "rows.3.value"), "2024-04");
+	ck_assert_int_eq(json_integer_value(jpath(v, "rows.3.count")), 7);
+	ck_assert_int_eq(json_integer_value(jpath(v, "rows.4.count")), 0);
 	v = jpath(indicator(a, "victims_identified_by_sex"), "value");
 	ck_assert_int_eq(json_integer_value(jpath(v, "total.count")), 7);
 
 	/* the statistics see the referrals too */
 	{
-		json_t *r = stats_as(&s_analyst, "2025-04-01", "2025-04-30",
+		json_t *r = stats_as(&s_analyst, "2024-04-01", "2024-04-30",
 		    "referral_service");
 
-		check_truth(r, "2025-04", NULL);
+		check_truth(r, "2024-04", NULL);
 		ck_assert_int_eq(count_of(r, "referral_service", "shelter"),
 		    7);
 		ck_assert_str_eq(jstr(r, "multi_valued.0"),
@@ -1918,8 +2089,8 @@ START_TEST(test_indicators_scope_and_small_numbers)
 	json_t *a, *b, *v;
 
 	/* the police desk made the referrals: the same figures */
-	a = indicators_as(&s_pchef, "2025-04-01", "2025-04-30");
-	b = indicators_as(&s_analyst, "2025-04-01", "2025-04-30");
+	a = indicators_as(&s_pchef, "2024-04-01", "2024-04-30");
+	b = indicators_as(&s_analyst, "2024-04-01", "2024-04-30");
 	ck_assert(json_equal(
 	    jpath(indicator(a, "referral_answer_hours_median"), "value"),
 	    jpath(indicator(b, "referral_answer_hours_median"), "value")));
@@ -1929,7 +2100,7 @@ START_TEST(test_indicators_scope_and_small_numbers)
 	json_decref(b);
 
 	/* the NGO made none: nothing to show, no share, no time */
-	a = indicators_as(&s_nchef, "2025-04-01", "2025-04-30");
+	a = indicators_as(&s_nchef, "2024-04-01", "2024-04-30");
 	v = jpath(indicator(a, "referrals_made"), "value");
 	ck_assert_int_eq(json_integer_value(v), 0);
 	ck_assert(json_is_null(jpath(indicator(a,
@@ -1961,6 +2132,51 @@ START_TEST(test_indicators_scope_and_small_numbers)
 }
 END_TEST
 
+/*
+ * HTCDS: one row per case, year as its only time; its period is widened to
+ * the calendar year like every other answer, so January and
+ * January-February give the same file, and two years are refused. 2022 at
+ * k = 11: three groups below 11 generalised (age band widened, region to
+ * the national level), the 11 men then one group, kept; the woman
+ * dropped.
+ */
+START_TEST(test_htcds_whole_years)
+{
+	struct res a, b, x;
+
+	a = call(&st.srv, &s_analyst, "GET", "/api/v1/exports/htcds.csv?"
+	    "from=2022-01-01&to=2022-01-31", NULL);
+	b = call(&st.srv, &s_analyst, "GET", "/api/v1/exports/htcds.csv?"
+	    "from=2022-01-01&to=2022-02-28", NULL);
+	EXPECT(a, 200, "htcds January");
+	EXPECT(b, 200, "htcds January-February");
+	ck_assert_str_eq(harness_resp_header(&a.r, "X-Passerelle-Period-From"),
+	    "2022-01-01");
+	ck_assert_str_eq(harness_resp_header(&a.r, "X-Passerelle-Period-To"),
+	    "2022-12-31");
+	ck_assert_str_eq(harness_resp_header(&a.r,
+	    "X-Passerelle-Period-Widened"), "1");
+	ck_assert_str_eq(harness_resp_header(&a.r, "X-Passerelle-Rows"), "11");
+	ck_assert_str_eq(harness_resp_header(&a.r, "X-Passerelle-Generalised"),
+	    "12");
+	ck_assert_str_eq(harness_resp_header(&a.r, "X-Passerelle-Dropped"),
+	    "1");
+	ck_assert_uint_eq(a.len, b.len);
+	ck_assert_msg(memcmp(a.body, b.body, a.len) == 0,
+	    "January and January-February differ: subtraction possible");
+	ck_assert_ptr_nonnull(memfind(a.body, a.len, "2022,Male,18+,Adult,,ML,"
+	    "national,1,0,0,0,forced_labour\r\n"));
+	no_identity("htcds.csv", a.body, a.len);
+	res_free(&a);
+	res_free(&b);
+	x = call(&st.srv, &s_analyst, "GET", "/api/v1/exports/htcds.csv?"
+	    "from=2021-12-01&to=2022-01-31", NULL);
+	ck_assert_error(&x.r, 422, "invalid");
+	ck_assert_str_eq(jstr(x.j, "error.field"), "to");
+	res_free(&x);
+}
+END_TEST
+
 /* ====================================================================== */
 
 static Suite *
@@ -1984,7 +2200,9 @@ stats_suite(void)
 	tcase_add_test(tc, test_linked_answers_give_nothing_back);
 	tcase_add_test(tc,
 	    test_linked_answers_give_nothing_back_to_a_supervisor);
-	tcase_add_test(tc, test_periods_are_whole_months);
+	tcase_add_test(tc, test_periods_are_whole_years);
+	tcase_add_test(tc, test_nested_periods_cannot_be_differenced);
+	tcase_add_test(tc, test_htcds_whole_years);
 	tcase_add_loop_test(tc, test_bad_queries_are_refused, 0,
 	    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_scope);

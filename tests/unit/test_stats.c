@@ -10,10 +10,11 @@
  * gets by asking the same period by a,b, by a, by b and by nothing, all
  * put together. At k = 3, 5 and 11, on counts 0..12, skewed ones (many 1s
  * and 2s) and sparse ones. A count disclosed even when the answer hides
- * every cell it owns is counted apart (inherent: a one-way answer whose
- * every count is 1, see test_1d_all_ones_is_the_limit); any other is a
+ * every cell it owns is counted apart (inherent; since a one-way answer
+ * lists every category and hides the empty ones when it must, see
+ * test_1d_small_categories_under_a_published_total, none is); any other is a
  * failure. Then determinism, the time a 20 x 9 table takes, the period and
- * "by" parsing (whole months, two dimensions at most), CSV cells (formula
+ * "by" parsing (whole calendar years, two dimensions at most), CSV cells (formula
  * neutralisation, RFC 4180) and the CSV text of an answer in both
  * languages.
  */
@@ -381,6 +382,16 @@ withheld(const struct tab *t)
 	size_t i, j, p;
 	int any = 0;
 
+	if (t->ndims == 1) {
+		/* every category hidden, the empty ones included */
+		for (i = 0; i < t->n; i++)
+			if (is_full_e(t, i)) {
+				if (!t->c[i].suppressed)
+					return 0;
+				any = 1;
+			}
+		return any;
+	}
 	if (t->ndims != 2)
 		return 0;
 	for (i = 0; i < t->n; i++) {
@@ -400,11 +411,30 @@ withheld(const struct tab *t)
 	return any;
 }
 
-/* The least an attacker knows a hidden entry to be. */
+/*
+ * The least an attacker knows a hidden entry to be: 0 for a cell of a
+ * withheld answer, and for a margin of a two-way answer whose dimension's
+ * one-way answer is withheld (every non-empty margin hidden: the empty
+ * ones are then hidden too, as that answer hides them); else 1.
+ */
 static long
 least(const struct tab *t, size_t i, int wh)
 {
-	return wh && is_full_e(t, i) ? 0 : 1;
+	size_t j, p;
+	int all = 1;
+
+	if (is_full_e(t, i))
+		return wh ? 0 : 1;
+	for (j = 0; t->ndims == 2 && j < 2; j++) {
+		if (!is_margin_e(t, i, j))
+			continue;
+		for (p = 0; p < t->n; p++)
+			if (is_margin_e(t, p, j) && t->orig[p] > 0 &&
+			    !t->c[p].suppressed)
+				all = 0;
+		return all ? 0 : 1;
+	}
+	return 1;
 }
 
 /* Equations with exactly one hidden member (recoverable at once). */
@@ -896,17 +926,26 @@ END_TEST
 
 START_TEST(test_zero_never_hidden)
 {
-	/* zeros are never hidden nor picked as the complementary cell */
-	static const long counts[] = { 0, 3, 0, 9, 0 };
+	/* zeros are never hidden nor picked as the complementary cell... */
+	static const long counts[] = { 0, 3, 0, 9, 7, 0 };
+	static const long all[] = { 0, 3, 0, 9, 0 };
 	struct tab *t = &tab_a;
 	size_t i;
 
-	one_d(t, counts, 5);
-	for (i = 0; i < 5; i++)
+	one_d(t, counts, 6);
+	for (i = 0; i < 6; i++)
 		if (counts[i] == 0)
 			ck_assert_int_eq(t->c[i].suppressed, 0);
 	ck_assert_int_eq(t->c[1].suppressed, 1);
-	ck_assert_int_eq(t->c[3].suppressed, 1);
+	ck_assert_int_eq(t->c[4].suppressed, 1);
+	ck_assert_int_eq(t->c[3].suppressed, 0);
+	ck_assert(!withheld(t));
+	/* ...unless every non-empty category is hidden: then the empty
+	 * ones are too (withheld), or they would say the others are not */
+	one_d(t, all, 5);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(t->c[i].suppressed, 1);
+	ck_assert(withheld(t));
 	/* an all-zero table: nothing hidden, total 0 */
 	{
 		static const long z[] = { 0, 0 };
@@ -1067,27 +1106,55 @@ START_TEST(test_2d_row_of_ones_at_k_3)
 END_TEST
 
 /*
- * The limit: three categories of one case each at k = 3, and the total 3,
- * which the answer without dimension publishes. Every cell is hidden, and
- * still each is at least 1 and they sum to 3. Only listing fewer
- * categories would protect them; the attacks count this apart (inherent)
- * and nothing else is.
+ * Issue 8 (b): k - 1 categories of one case each... at k = 3, three of one
+ * case (and the total 3, which the answer without dimension publishes);
+ * at k = 5 five, at k = 11 eleven; and one empty category. Every
+ * non-empty cell hidden, each at least 1 and summing to the total, used to
+ * give every one away (1 each) whatever else the answer hid. Every
+ * category is listed now, so the answer hides the empty one too
+ * (withheld): nothing says which hidden category is empty, every hidden
+ * count lies between 0 and the total, and the attacker's arithmetic
+ * (linear, bounds, exact search) discloses nothing. Also with counts of 2
+ * (k = 5: 2, 2, 1 under a total of 5) and with no empty category at all.
  */
-START_TEST(test_1d_all_ones_is_the_limit)
+START_TEST(test_1d_small_categories_under_a_published_total)
 {
-	static const long counts[] = { 1, 1, 0, 1 };
+	static const int ks[] = { 3, 5, 11 };
 	struct attack_counts a;
 	struct tab *t = &tab_a;
-	size_t i;
+	long counts[MAXV];
+	char why[256];
+	size_t i, n, v;
+	int k = ks[_i];
 
-	kk = 3;
-	one_d(t, counts, 4);
-	for (i = 0; i < 4; i++)
-		ck_assert_int_eq(t->c[i].suppressed, counts[i] > 0);
-	ck_assert_int_eq(t->c[total_of(t)].suppressed, 0);
-	attack_table(t, &a);
-	ck_assert_uint_eq(a.avoidable, 0);
-	ck_assert_uint_eq(a.inherent, 3);
+	kk = k;
+	for (v = 0; v < 3; v++) {
+		/* v 0: k ones and an empty one; v 1: the same with twos
+		 * where they fit; v 2: k ones, nothing empty */
+		n = 0;
+		memset(counts, 0, sizeof(counts));
+		for (i = 0; i < (size_t)k; i++)
+			counts[n++] = 1;
+		if (v == 1)
+			for (i = 0; i + 1 < (size_t)k / 2; i++) {
+				counts[i] = 2;
+				counts[--n] = 0;
+			}
+		if (v < 2)
+			counts[n++] = 0;
+		one_d(t, counts, n);
+		for (i = 0; i < n; i++)
+			ck_assert_msg(t->c[i].suppressed, "k %d variant %zu: "
+			    "category %zu (%ld) published", k, v, i,
+			    counts[i]);
+		ck_assert_int_eq(t->c[total_of(t)].suppressed, 0);
+		ck_assert(withheld(t));
+		attack_table(t, &a);
+		ck_assert_uint_eq(a.inherent, 0);
+		ck_assert_uint_eq(a.avoidable, 0);
+		ck_assert_msg(all_attacks(t, why, sizeof(why)) == 0,
+		    "k %d variant %zu: %s", k, v, why);
+	}
 	kk = K;
 }
 END_TEST
@@ -1386,7 +1453,7 @@ random_run(int cfg, struct tally *s)
 			s->primary += (size_t)tab_r.primary[i];
 			s->entries++;
 			s->nonzero += tab_r.orig[i] > 0;
-			s->hidden += tab_r.c[i].suppressed ? 1 : 0;
+			s->hidden += (size_t)(tab_r.c[i].suppressed && tab_r.orig[i] > 0);
 			/* every primary count is hidden, a zero only when
 			 * the answer is withheld */
 			ck_assert(!tab_r.primary[i] || tab_r.c[i].suppressed);
@@ -1597,65 +1664,65 @@ END_TEST
 
 /* ======================================================== period and by */
 
-START_TEST(test_query_widens_to_whole_months)
+START_TEST(test_query_widens_to_whole_years)
 {
+	static const char *const within[][2] = {
+		{ "2026-02-10", "2026-02-20" }, { "2026-01-01", "2026-01-31" },
+		{ "2026-01-01", "2026-02-28" }, { "2026-02-01", "2026-12-31" },
+		{ "2026-12-31", "2026-12-31" }, { "2026-05-11", "2026-05-21" },
+	};
 	struct stats_query q;
 	const char *field = "x";
+	size_t i;
 
 	memset(&q, 0, sizeof(q));
-	ck_assert_int_eq(stats_query_parse(&q, "2026-02-10", "2026-02-20",
-	    NULL, &field), PA_OK);
-	ck_assert_ptr_null(field);
-	ck_assert_str_eq(q.from, "2026-02-01");
-	ck_assert_str_eq(q.to, "2026-02-28");
-	ck_assert_int_eq(q.widened, 1);
-	ck_assert_uint_eq(q.ndims, 0);
-
-	/* leap years: 2028 and 2000 have a 29 February, 2100 not */
-	ck_assert_int_eq(stats_query_parse(&q, "2028-02-10", "2028-02-10",
-	    "", &field), PA_OK);
-	ck_assert_str_eq(q.from, "2028-02-01");
-	ck_assert_str_eq(q.to, "2028-02-29");
-	ck_assert_int_eq(stats_query_parse(&q, "2000-02-03", "2000-02-03",
-	    NULL, &field), PA_OK);
-	ck_assert_str_eq(q.to, "2000-02-29");
-	ck_assert_int_eq(stats_query_parse(&q, "2100-02-03", "2100-02-03",
-	    NULL, &field), PA_OK);
-	ck_assert_str_eq(q.to, "2100-02-28");
-
-	/* whole months already: not widened */
-	ck_assert_int_eq(stats_query_parse(&q, "2026-01-01", "2026-03-31",
-	    NULL, &field), PA_OK);
-	ck_assert_str_eq(q.from, "2026-01-01");
-	ck_assert_str_eq(q.to, "2026-03-31");
-	ck_assert_int_eq(q.widened, 0);
-	ck_assert_int_eq(stats_query_parse(&q, "2028-02-01", "2028-02-29",
-	    NULL, &field), PA_OK);
-	ck_assert_int_eq(q.widened, 0);
-
-	/* across months and years; 30-day and 31-day months */
-	ck_assert_int_eq(stats_query_parse(&q, "2025-12-15", "2026-04-03",
-	    NULL, &field), PA_OK);
-	ck_assert_str_eq(q.from, "2025-12-01");
-	ck_assert_str_eq(q.to, "2026-04-30");
-	ck_assert_int_eq(q.widened, 1);
-	ck_assert_int_eq(stats_query_parse(&q, "2026-12-31", "2026-12-31",
-	    NULL, &field), PA_OK);
-	ck_assert_str_eq(q.from, "2026-12-01");
-	ck_assert_str_eq(q.to, "2026-12-31");
-
-	/* two requests a day apart give the same period */
+	/* any period within a year is the whole year, and says so */
+	for (i = 0; i < sizeof(within) / sizeof(within[0]); i++) {
+		ck_assert_int_eq(stats_query_parse(&q, within[i][0],
+		    within[i][1], NULL, &field), PA_OK);
+		ck_assert_ptr_null(field);
+		ck_assert_str_eq(q.from, "2026-01-01");
+		ck_assert_str_eq(q.to, "2026-12-31");
+		ck_assert_int_eq(q.widened, 1);
+		ck_assert_int_eq(q.multi_year, 0);
+		ck_assert_uint_eq(q.ndims, 0);
+	}
+	/* Jan and Jan-Feb, the differencing attack: one population */
 	{
 		struct stats_query q2;
 
 		memset(&q2, 0, sizeof(q2));
-		ck_assert_int_eq(stats_query_parse(&q, "2026-05-10",
-		    "2026-05-20", NULL, &field), PA_OK);
-		ck_assert_int_eq(stats_query_parse(&q2, "2026-05-11",
-		    "2026-05-21", NULL, &field), PA_OK);
+		ck_assert_int_eq(stats_query_parse(&q, "2026-01-01",
+		    "2026-01-31", NULL, &field), PA_OK);
+		ck_assert_int_eq(stats_query_parse(&q2, "2026-01-01",
+		    "2026-02-28", NULL, &field), PA_OK);
 		ck_assert_str_eq(q.from, q2.from);
 		ck_assert_str_eq(q.to, q2.to);
 	}
+	/* the whole year already: not widened; leap years change nothing */
+	ck_assert_int_eq(stats_query_parse(&q, "2028-01-01", "2028-12-31",
+	    "", &field), PA_OK);
+	ck_assert_str_eq(q.from, "2028-01-01");
+	ck_assert_str_eq(q.to, "2028-12-31");
+	ck_assert_int_eq(q.widened, 0);
+	ck_assert_int_eq(stats_query_parse(&q, "2028-02-29", "2028-02-29",
+	    NULL, &field), PA_OK);
+	ck_assert_str_eq(q.to, "2028-12-31");
+	ck_assert_int_eq(q.widened, 1);
+
+	/* two years or more: refused, naming "to", saying why */
+	ck_assert_int_eq(stats_query_parse(&q, "2025-12-15", "2026-01-03",
+	    NULL, &field), PA_INVALID);
+	ck_assert_str_eq(field, "to");
+	ck_assert_int_eq(q.multi_year, 1);
+	ck_assert_int_eq(stats_query_parse(&q, "2025-01-01", "2026-12-31",
+	    "sex", &field), PA_INVALID);
+	ck_assert_str_eq(field, "to");
+	ck_assert_int_eq(q.multi_year, 1);
+	/* a bad date is not a second year */
+	ck_assert_int_eq(stats_query_parse(&q, "2026-03-01", "2026-02-01",
+	    NULL, &field), PA_INVALID);
+	ck_assert_int_eq(q.multi_year, 0);
 }
 END_TEST
 
@@ -1664,6 +1731,7 @@ static const struct {
 } bad_queries[] = {
 	{ "2026-03-01", "2026-02-01", NULL, "to" },	/* from > to */
 	{ "2026-02-20", "2026-02-10", NULL, "to" },	/* same month */
+	{ "2025-12-31", "2026-01-01", NULL, "to" },	/* two years */
 	{ NULL, "2026-02-10", NULL, "from" },
 	{ "2026-02-10", NULL, NULL, "to" },
 	{ "", "2026-02-10", NULL, "from" },
@@ -1674,6 +1742,7 @@ static const struct {
 	{ "2026-01-10", "2026-02-10T00:00", NULL, "to" },
 	{ "2027-02-29", "2027-03-01", NULL, "from" },	/* not a leap year */
 	{ "1899-12-01", "2026-01-01", NULL, "from" },
+	{ "2020-01-01", "2026-12-31", NULL, "to" },	/* seven years */
 	{ "2026-01-10", "2026-02-1x", NULL, "to" },
 	{ "2026-01-10", "2026-02-10", "name", "by" },	/* unknown */
 	{ "2026-01-10", "2026-02-10", "given_name", "by" },
@@ -1829,7 +1898,7 @@ sample_answer(void)
 	return json_pack("{s:i, s:{s:s, s:s, s:b}, s:[s, s], s:[], "
 			 "s:[{s:s, s:s, s:i}, {s:s, s:s, s:n, s:b}, "
 			 "{s:s, s:s, s:i}], s:{}, s:s, s:s}",
-	    "k", 5, "period", "from", "2026-02-01", "to", "2026-02-28",
+	    "k", 5, "period", "from", "2026-01-01", "to", "2026-12-31",
 	    "widened", 1, "dimensions", "sex", "region", "multi_valued",
 	    "cells",
 	    "sex", "female", "region", "bamako", "count", 7,
@@ -1878,22 +1947,22 @@ START_TEST(test_csv_text_french_and_english)
 	n = csv_lines(fr, lf, lines, 8);
 	ck_assert_uint_eq(n, 4);
 	ck_assert_str_eq(lines[0], "sex,region,effectif,masque,periode_debut,"
-				   "periode_fin,k,genere_le");
-	ck_assert_str_eq(lines[1], "female,bamako,7,0,2026-02-01,2026-02-28,"
+				   "periode_fin,periode_elargie,k,genere_le");
+	ck_assert_str_eq(lines[1], "female,bamako,7,0,2026-01-01,2026-12-31,1,"
 				   "5,2026-03-02T10:00:00Z");
 	/* a suppressed count is empty, and flagged */
-	ck_assert_str_eq(lines[2], "male,gao,,1,2026-02-01,2026-02-28,5,"
+	ck_assert_str_eq(lines[2], "male,gao,,1,2026-01-01,2026-12-31,1,5,"
 				   "2026-03-02T10:00:00Z");
 	/* neutralised and quoted */
 	ck_assert_str_eq(lines[3], "'=cmd|' /C calc'!A0,\"a,\"\"b\"\"\",12,0,"
-				   "2026-02-01,2026-02-28,5,"
+				   "2026-01-01,2026-12-31,1,5,"
 				   "2026-03-02T10:00:00Z");
 
 	n = csv_lines(en, le, lines, 8);
 	ck_assert_uint_eq(n, 4);
 	ck_assert_str_eq(lines[0], "sex,region,count,suppressed,period_from,"
-				   "period_to,k,generated_at");
-	ck_assert_str_eq(lines[2], "male,gao,,1,2026-02-01,2026-02-28,5,"
+				   "period_to,period_widened,k,generated_at");
+	ck_assert_str_eq(lines[2], "male,gao,,1,2026-01-01,2026-12-31,1,5,"
 				   "2026-03-02T10:00:00Z");
 	ck_assert_msg(strcmp(fr, en) != 0, "same text in both languages");
 	free(fr);
@@ -1917,7 +1986,8 @@ START_TEST(test_csv_text_empty)
 	ck_assert_ptr_nonnull(text);
 	ck_assert_uint_eq(csv_lines(text, len, lines, 4), 1);
 	ck_assert_str_eq(lines[0],
-	    "count,suppressed,period_from,period_to,k,generated_at");
+	    "count,suppressed,period_from,period_to,period_widened,k,"
+	    "generated_at");
 	free(text);
 	json_decref(st);
 }
@@ -1941,7 +2011,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_1d_two_ones_are_not_pinned_by_bounds);
 	tcase_add_test(tc, test_2d_hidden_block_gives_nothing_back);
 	tcase_add_test(tc, test_2d_row_of_ones_at_k_3);
-	tcase_add_test(tc, test_1d_all_ones_is_the_limit);
+	tcase_add_loop_test(tc, test_1d_small_categories_under_a_published_total, 0, 3);
 	tcase_add_test(tc, test_multi_valued_sums_are_bounds);
 	tcase_add_test(tc, test_margins_as_the_one_dimension_answers);
 	tcase_add_test(tc, test_same_flags_without_zeros_in_any_order);
@@ -1957,7 +2027,7 @@ stats_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("query");
-	tcase_add_test(tc, test_query_widens_to_whole_months);
+	tcase_add_test(tc, test_query_widens_to_whole_years);
 	tcase_add_loop_test(tc, test_query_refuses, 0,
 	    (int)(sizeof(bad_queries) / sizeof(bad_queries[0])));
 	tcase_add_test(tc, test_query_dimensions);
