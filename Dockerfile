@@ -1,5 +1,6 @@
 # Passerelle container image: the `passerelle` binary, the browser application
-# (web/) and the SOP definitions (sop/). PostgreSQL runs elsewhere.
+# (web/), the chart library from npm (the files /lib/ serves) and the SOP
+# definitions (sop/). PostgreSQL runs elsewhere.
 #
 #   docker build -t passerelle .
 #   docker run --rm --user "$(id -u)" -v "$PWD/secrets:/out" passerelle keygen --out /out/master.key
@@ -30,6 +31,17 @@ RUN cmake -S /src -B /src/build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPASSERELLE_T
  && cmake --build /src/build -j"$(nproc)" --target passerelle \
  && /src/build/passerelle --version
 
+# The browser's npm packages from the lock file (node_modules is not in the
+# context): only the runtime ones; the image keeps only the files served.
+FROM debian:bookworm AS web
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      nodejs npm ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
 FROM debian:bookworm AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -42,10 +54,17 @@ RUN useradd --system --uid 10001 --user-group --no-create-home \
 COPY --from=build /src/build/passerelle /usr/local/bin/passerelle
 COPY --from=build /src/web /usr/share/passerelle/web
 COPY --from=build /src/sop /usr/share/passerelle/sop
+COPY --from=web /src/node_modules/uplot/LICENSE \
+     /usr/share/passerelle/node_modules/uplot/
+COPY --from=web /src/node_modules/uplot/dist/uPlot.iife.min.js \
+     /src/node_modules/uplot/dist/uPlot.esm.js \
+     /src/node_modules/uplot/dist/uPlot.min.css \
+     /usr/share/passerelle/node_modules/uplot/dist/
 # Fails the image build when the binary needs a library not installed above.
 RUN if ldd /usr/local/bin/passerelle | grep 'not found'; then exit 1; fi
 
 ENV PASSERELLE_WEB_ROOT=/usr/share/passerelle/web \
+    PASSERELLE_LIB_ROOT=/usr/share/passerelle/node_modules \
     PASSERELLE_SOP=/usr/share/passerelle/sop/mali.json \
     PASSERELLE_LISTEN=0.0.0.0:8080 \
     PASSERELLE_KEY_FILE=/run/secrets/passerelle.key
