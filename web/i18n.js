@@ -73,6 +73,9 @@ export function addStrings(more) {
     if (more && more[l]) Object.assign(labels[l], more[l]);
 }
 
+// Every label known so far in one language (the browser tests compare them).
+export function strings(l) { return { ...labels[l === 'en' ? 'en' : 'fr'] }; }
+
 export function onLangChange(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);

@@ -15,7 +15,8 @@
 // body) } speaking JSON with that user's session and CSRF token (to set up
 // data without the browser). h.newPage({ viewport, locale }) opens a page in
 // a new context and records its console errors and uncaught exceptions;
-// h.end() fails the run when there was any (a check named "no console error").
+// h.end() fails the run when there was any (a check named "no console error");
+// a 4xx answer from /api/ is not counted (the page shows it to the person).
 // A check that throws is recorded as failed with its message; the run goes on.
 // Environment (set by scripts/test): PASSERELLE_BIN, PASSERELLE_SOURCE_DIR,
 // PASSERELLE_CHROMIUM, PASSERELLE_TEST_DATABASE_URL (a PostgreSQL where the
@@ -141,7 +142,16 @@ export async function begin(name, opts = {}) {
         const page = await context.newPage();
         pages += 1;
         const tag = o.tag || `page${pages}`;
-        page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${tag}: ${m.text()} (${page.url()})`); });
+        page.on('console', (m) => {
+          if (m.type() !== 'error') return;
+          // An API answer of 4xx is an expected outcome the page shows to
+          // the person (401 after expiry, 404, 409, 422); Chromium still
+          // logs it. Anything else (a missing file, a script error) counts.
+          const where = (m.location() && m.location().url) || '';
+          if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text()) &&
+              where.startsWith(`${url}/api/`)) return;
+          consoleErrors.push(`${tag}: ${m.text()} ${where} (${page.url()})`);
+        });
         page.on('pageerror', (e) => consoleErrors.push(`${tag}: uncaught ${e.message} (${page.url()})`));
         page.setDefaultTimeout(o.timeout || 10000);
         await page.goto(url + '/');
