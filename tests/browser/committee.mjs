@@ -62,7 +62,7 @@ await h.check('fixture: 19 cases registered through the API', async () => {
 // Every visible text of the page's own area, one string per element.
 async function visibleTexts(page) {
   return page.$$eval('#page *', (els) => els
-    .filter((e) => e.offsetParent !== null || e.getClientRects().length)
+    .filter((e) => (e.offsetParent !== null || e.getClientRects().length) && !e.closest('[translate="no"]'))
     .flatMap((e) => [...e.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent.trim()))
     .filter((s) => s.length > 0));
 }
@@ -194,6 +194,157 @@ await h.check('the page keeps nothing in storage or the URL', async () => {
   assert.deepEqual(Object.keys(st.s), []);
   assert.ok(Object.keys(st.l).every((k) => k === 'passerelle.lang'), JSON.stringify(st.l));
   assert.ok(!/from=|by=/.test(st.u), st.u);
+});
+
+// ------------------------------------------------------------ administration
+// Texts that read the same in both languages: the data (names of people's
+// accounts and organisations, codes), and the SOP's labels that are.
+async function sameInBothLanguages() {
+  const same = new Set(['Total', 'Exports', 'Service', 'Passerelle', 'Administration', 'Organisation', 'Organisations', 'Page 1', 'Page 2', 'Actions', 'Action']);
+  const adm = await h.api('admin');
+  const sop = (await adm.call('GET', '/api/v1/sop')).data;
+  for (const c of Object.values(sop.categories))
+    for (const x of c.codes || []) if (x.label.fr === x.label.en) same.add(x.label.fr);
+  for (const o of (await adm.call('GET', '/api/v1/organisations')).data.items) same.add(o.name);
+  for (const u of (await adm.call('GET', '/api/v1/users')).data.items) { same.add(u.username); same.add(`${u.username} (vous)`); }
+  return same;
+}
+function notTranslated(fr, en, same) {
+  return en.filter((s) => fr.includes(s) && !same.has(s) && !/^[\d\s.,:%+()–\-—→←↓·h]*$/.test(s)
+    && !/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/.test(s) && !/^[a-z_]+\.[a-z_.]+$/.test(s)
+    && !/^\d{1,3}(\.\d{1,3}){3}$|^::1$|^unknown$/.test(s) && !/UTC$/.test(s));
+}
+
+const NEW_USER = 'agent.nouveau';
+const POLICE = "Police — bureau d'orientation de Bamako";
+const admin = await h.newPage({ tag: 'admin' });
+await h.login(admin, 'admin');
+await admin.goto(`${h.url}/#/admin`);
+await admin.waitForSelector('.ad-page #ad-user-form');
+await h.shot(admin, 'admin');
+
+await h.check('the administrator opens an account in a police desk: it waits for approval', async () => {
+  await admin.fill('#ad-u-name', NEW_USER);
+  await admin.selectOption('#ad-u-role', 'caseworker');
+  await admin.selectOption('#ad-u-org', { label: `${POLICE} (Police et gendarmerie (y compris postes frontières))` });
+  await admin.click('#ad-user-form button[type=button]');
+  assert.match(await admin.inputValue('#ad-u-pass'), /^[A-Za-z2-9]{4}(-[A-Za-z2-9]{4}){3}$/);
+  await admin.click('#ad-user-form button[type=submit]');
+  await admin.waitForFunction(() => /reste inactif/.test(document.querySelector('.ad-live')?.textContent || ''));
+  const row = admin.locator('#ad-h-pending + .ad-list tr[data-user="agent.nouveau"]');
+  await row.waitFor();
+  assert.match(await row.textContent(), /En attente d'approbation par un·e superviseur·e de Police/);
+  assert.equal(await admin.inputValue('#ad-u-pass'), '');
+  await h.shot(admin, 'admin-account-waiting');
+});
+
+await h.check('the administrator cannot turn it on: no reactivate button, the rule is explained', async () => {
+  const row = admin.locator('#ad-h-accounts ~ .ad-list tr[data-user="agent.nouveau"]');
+  assert.equal(await row.locator('[data-action="ad_reactivate"]').count(), 0);
+  assert.match(await admin.textContent('.ad-rule'), /deux personnes/);
+});
+
+await h.check('a wrong user name is shown at its field', async () => {
+  await admin.fill('#ad-u-name', 'X');
+  await admin.click('#ad-user-form button[type=button]');
+  await admin.click('#ad-user-form button[type=submit]');
+  await admin.waitForSelector('#ad-u-name[aria-invalid="true"]');
+  assert.ok((await admin.textContent('#ad-u-name-err')).length > 3);
+  await admin.fill('#ad-u-name', '');
+});
+
+await h.check('the language switch changes every visible label of the administration', async () => {
+  const same = await sameInBothLanguages();
+  const fr = await visibleTexts(admin);
+  await admin.click('#lang');
+  await admin.waitForFunction(() => document.querySelector('#ad-h-pending')?.textContent === 'Accounts waiting for approval');
+  await admin.waitForSelector('#ad-h-pending + .ad-list tr[data-user="agent.nouveau"]');
+  await h.shot(admin, 'admin-english');
+  const left = notTranslated(fr, await visibleTexts(admin), same);
+  assert.deepEqual(left, [], `still in French: ${JSON.stringify(left)}`);
+  await admin.click('#lang');
+  await admin.waitForFunction(() => document.querySelector('#ad-h-pending')?.textContent === "Comptes en attente d'approbation");
+});
+
+const chef = await h.newPage({ tag: 'police.chef' });
+await h.login(chef, 'police.chef');
+await chef.goto(`${h.url}/#/admin`);
+await h.check('the police supervisor sees the account waiting and approves it', async () => {
+  await chef.waitForSelector('.ad-page', { timeout: 5000 }).catch(() => {
+    throw new Error('#/admin does not open to a supervisor of a field organisation (web/app.js areas())');
+  });
+  const btn = chef.locator('#ad-h-pending + .ad-list tr[data-user="agent.nouveau"] [data-action="ad_approve"]');
+  await btn.waitFor();
+  await h.shot(chef, 'supervisor-pending');
+  await btn.click();
+  await chef.waitForFunction(() => /approuvé/.test(document.querySelector('.ad-live')?.textContent || ''));
+  assert.match(await chef.textContent('#ad-h-pending + .ad-list'), /Aucun compte n'attend/);
+  await h.shot(chef, 'supervisor-approved');
+});
+
+await h.check('the administrator then sees the account active', async () => {
+  await admin.reload();
+  await admin.fill('#username', 'admin').catch(() => {});
+  if (await admin.isVisible('#login-form')) await h.login(admin, 'admin');
+  await admin.goto(`${h.url}/#/admin`);
+  const row = admin.locator('#ad-h-accounts ~ .ad-list tr[data-user="agent.nouveau"]');
+  await row.waitFor();
+  assert.match(await row.textContent(), /Actif/);
+});
+
+// --------------------------------------------------------------------- audit
+const auditor = await h.newPage({ tag: 'auditor' });
+await h.login(auditor, 'comite.audit');
+await auditor.goto(`${h.url}/#/audit`);
+await auditor.waitForSelector('.au-page .au-table');
+await h.check('the auditor runs the audit check and it holds', async () => {
+  await auditor.click('#au-verify');
+  await auditor.waitForSelector('.au-result.au-ok');
+  const text = await auditor.textContent('.au-result');
+  assert.match(text, /Le journal est intact : [\d\s  ]+ enregistrements vérifiés/);
+  const n = Number(text.replace(/[^\d]/g, ''));
+  const v = (await (await h.api('comite.audit')).call('GET', '/api/v1/audit/verify')).data;
+  assert.equal(v.ok, true);
+  assert.ok(n > 20 && n <= v.records, `${n} records shown, ${v.records} now`);
+  await h.shot(auditor, 'audit-verified');
+});
+
+await h.check('the trail is paged: older records, then back', async () => {
+  await auditor.click('.au-page form button[type=submit]');	// the trail as it is now
+  await auditor.waitForSelector('.au-page:not([aria-busy]) .au-table');
+  const first = await auditor.$$eval('.au-table tbody tr', (r) => r.length);
+  assert.equal(first, 50, `${first} rows on the first page`);
+  const top = await auditor.textContent('.au-table tbody tr');
+  await auditor.click('#au-older');
+  await auditor.waitForFunction(() => /2/.test(document.querySelector('.au-pager span')?.textContent || ''));
+  assert.notEqual(await auditor.textContent('.au-table tbody tr'), top);
+  await auditor.click('#au-newer');
+  await auditor.waitForFunction(() => /1/.test(document.querySelector('.au-pager span')?.textContent || ''));
+  assert.equal(await auditor.textContent('.au-table tbody tr'), top);
+  const actions = await auditor.$$eval('.au-table tbody td:nth-child(2)', (x) => x.map((e) => e.textContent));
+  assert.ok(actions.some((a) => /user\./.test(a)), actions.join(' '));
+});
+
+await h.check('the language switch changes every visible label of the audit page', async () => {
+  const same = await sameInBothLanguages();
+  const fr = await visibleTexts(auditor);
+  await auditor.click('#lang');
+  await auditor.waitForFunction(() => document.querySelector('#au-h1')?.textContent === 'Audit trail');
+  await auditor.waitForSelector('.au-result.au-ok');
+  await h.shot(auditor, 'audit-english');
+  const left = notTranslated(fr, await visibleTexts(auditor), same);
+  assert.deepEqual(left, [], `still in French: ${JSON.stringify(left)}`);
+  assert.match(await auditor.textContent('.au-result'), /The trail is intact/);
+});
+
+await h.check('at 360 px wide the administration and audit pages fit the screen', async () => {
+  for (const [p, name] of [[admin, 'admin'], [auditor, 'audit']]) {
+    await p.setViewportSize({ width: 360, height: 740 });
+    await p.waitForTimeout(300);
+    const w = await p.evaluate(() => document.documentElement.scrollWidth);
+    await h.shot(p, `${name}-360`);
+    assert.ok(w <= 362, `${name} is ${w} px wide`);
+  }
 });
 
 process.exitCode = await h.end();

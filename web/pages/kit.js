@@ -92,6 +92,13 @@ export function fmtDateTime(s, l) {
   }).format(d) + ' UTC';
 }
 
+// The day of an RFC 3339 time (UTC), in the language.
+export function fmtDate(s, l) {
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return s || '';
+  return new Intl.DateTimeFormat(locale(l), { dateStyle: 'medium', timeZone: 'UTC' }).format(d);
+}
+
 export function fmtDay(s, l) {
   const d = new Date(`${s}T00:00:00Z`);
   if (Number.isNaN(d.getTime())) return s || '';
