@@ -33,6 +33,7 @@ const ROUTES = [
   { re: /^stats$/, page: 'stats', area: 'stats' },
   { re: /^admin$/, page: 'admin', area: 'admin' },
   { re: /^audit$/, page: 'audit', area: 'audit' },
+  { re: /^password$/, page: 'password', area: 'any' },
 ];
 const NAV = [
   { hash: '#/home', key: 'nav_home', area: 'cases' },
@@ -61,6 +62,7 @@ function areas(user) {
   if (user.role === 'analyst' || user.role === 'supervisor') a.add('stats');
   if (user.role === 'admin') a.add('admin');
   if (user.role === 'auditor') a.add('audit');
+  a.add('any');
   return a;
 }
 
@@ -143,6 +145,7 @@ function renderChrome() {
   $('lang').lang = lang() === 'fr' ? 'en' : 'fr';
   $('who').textContent = me ? t('signed_in_as', { user: me.username, org: me.organisation.name }) : '';
   $('logout').hidden = !me;
+  $('pwlink').hidden = !me;
   renderNav();
 }
 
@@ -172,6 +175,7 @@ async function route() {
   if (!me) { showLogin(); return; }
   const path = location.hash.replace(/^#\/?/, '');
   if (path === '') { location.replace(defaultHash(me)); return; }
+  if (me.must_change_password && path !== 'password') { location.replace('#/password'); return; }
   renderChrome();
   $('login-view').hidden = true;
   const page = $('page');
@@ -252,6 +256,7 @@ async function signIn(ev) {
     kept = null;
   }
   if (!hash || hash === '#' || hash === '#/') hash = defaultHash(me);
+  if (me.must_change_password) hash = '#/password';
   if (location.hash === hash) route();
   else location.hash = hash;
 }
@@ -286,6 +291,11 @@ function start() {
     }
   });
   $('logout').addEventListener('click', signOut);
+  // A click on the link of the page already shown loads it again.
+  $('nav').addEventListener('click', (ev) => {
+    const a = ev.target.closest('a');
+    if (a && a.getAttribute('href') === location.hash) { ev.preventDefault(); route(); }
+  });
   $('login-form').addEventListener('submit', signIn);
   window.addEventListener('hashchange', () => { setStatus(''); route(); });
   for (const ev of ['keydown', 'pointerdown', 'input', 'wheel'])

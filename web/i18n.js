@@ -13,7 +13,7 @@ const labels = {
   fr: {
     skip_to_content: 'Aller au contenu', signin_title: 'Connexion',
     username: 'Identifiant', password: 'Mot de passe', signin: 'Se connecter',
-    logout: 'Se déconnecter', other_lang: 'English', error: 'Erreur',
+    logout: 'Se déconnecter', other_lang: 'English', error: 'Erreur', my_password: 'Mot de passe',
     nav: 'Navigation principale', nav_home: 'Accueil', nav_new: 'Nouveau dossier',
     nav_inbox: 'Orientations reçues', nav_stats: 'Statistiques',
     nav_admin: 'Administration', nav_audit: 'Journal d\'audit',
@@ -32,7 +32,7 @@ const labels = {
   en: {
     skip_to_content: 'Skip to content', signin_title: 'Sign in',
     username: 'User name', password: 'Password', signin: 'Sign in',
-    logout: 'Sign out', other_lang: 'Français', error: 'Error',
+    logout: 'Sign out', other_lang: 'Français', error: 'Error', my_password: 'Password',
     nav: 'Main navigation', nav_home: 'Home', nav_new: 'New case',
     nav_inbox: 'Incoming referrals', nav_stats: 'Statistics',
     nav_admin: 'Administration', nav_audit: 'Audit trail',

@@ -10,7 +10,14 @@ import { begin } from './lib/harness.mjs';
 
 const h = await begin('caseworker');
 const idle = async (page) => page.waitForSelector('#page .page:not([aria-busy])');
-const go = async (page, hash) => { await page.evaluate((x) => { location.hash = x; }, hash); await page.waitForTimeout(50); await idle(page); };
+// Goes to a route; the same route again is loaded afresh (as the nav link does).
+const go = async (page, hash) => {
+  if (await page.evaluate(() => location.hash) === hash && await page.locator(`#nav a[href="${hash}"]`).count())
+    await page.click(`#nav a[href="${hash}"]`);
+  else await page.evaluate((x) => { location.hash = x; }, hash);
+  await page.waitForTimeout(50);
+  await idle(page);
+};
 const text = (page) => page.evaluate(() => document.body.innerText);
 
 let orgNames = [];
@@ -263,6 +270,30 @@ try {
     assert.deepEqual(await shelterInbox.locator('#nav a').allInnerTexts(), ['Home', 'New case', 'Incoming referrals']);
     assert.deepEqual(await frenchLeft(shelterInbox, sop), []);
   });
+  // Declining, with a reason, in English.
+  const gao = orgs.find((o) => o.kind === 'shelter' && o.region === 'gao');
+  const ref3 = await policeApi.call('POST', `/api/v1/cases/${caseId}/referrals`, { to_organisation_id: gao.id,
+    service: 'shelter', urgency: 'urgent', note: null, consent_id: consentId });
+  await go(shelterInbox, '#/inbox');
+  await shelterInbox.click('#inbox-list tbody tr a');
+  await idle(shelterInbox);
+  await h.check('the Gao shelter sees the pending referral without identity, in English', async () => {
+    assert.equal(ref3.status, 201);
+    const body = await text(shelterInbox);
+    assert.match(body, /Female, 25 to 34/);
+    assert.ok(!/Aminata|Diarra/.test(body));
+    assert.deepEqual(await frenchLeft(shelterInbox, sop), []);
+  });
+  await shelterInbox.selectOption('#decline-reason', 'no_capacity');
+  await shelterInbox.fill('#decline-note', 'No bed until Monday');
+  await h.shot(shelterInbox, 'en-decline');
+  await shelterInbox.click('#decline');
+  await shelterInbox.waitForSelector('#referral-msg .msg-ok');
+  await h.check('the shelter declines with a reason and the police sees it declined', async () => {
+    const c = (await policeApi.call('GET', `/api/v1/cases/${caseId}`)).data;
+    assert.equal(c.referrals.find((x) => x.id === ref3.data.id).status, 'declined');
+  });
+
   await police.click('#lang');
   await idle(police);
   await h.check('French comes back at a click', async () => {
@@ -318,6 +349,41 @@ try {
     assert.match(await idlePage.locator('#login-note').innerText(), /inactivité/);
     const r = await idlePage.evaluate(async () => (await fetch('/api/v1/me')).status);
     assert.equal(r, 401);
+  });
+
+  // --- a new account must choose its own password ---------------------------
+  const adminApi = await h.api('admin');
+  const newUser = await adminApi.call('POST', '/api/v1/users', { username: 'ong.nouvelle', password: 'Provisoire-2026-abc',
+    role: 'caseworker', organisation_id: orgs.find((o) => o.kind === 'ngo').id });
+  // Two people open an account: a supervisor of the organisation approves it.
+  const approved = await (await h.api('ong.chef')).call('PATCH', `/api/v1/users/${newUser.data.id}`, { active: true });
+  const fresh = await h.newPage({ tag: 'new-account' });
+  await h.login(fresh, 'ong.nouvelle', 'Provisoire-2026-abc');
+  await h.check('a new account is asked to choose its own password first', async () => {
+    assert.equal(newUser.status, 201);
+    assert.equal(approved.status, 200);
+    assert.match(fresh.url(), /#\/password$/);
+  });
+  await fresh.fill('#pw-current', 'Provisoire-2026-abc');
+  await fresh.fill('#pw-new', 'court');
+  await fresh.fill('#pw-confirm', 'court');
+  await fresh.click('#password-form button[type=submit]');
+  await h.check('a short new password is refused at its field', async () => {
+    assert.match(await fresh.locator('#pw-new-error').innerText(), /12/);
+  });
+  await fresh.fill('#pw-current', 'Provisoire-2026-abc');
+  await fresh.fill('#pw-new', 'une phrase de passe bien longue');
+  await fresh.fill('#pw-confirm', 'une phrase de passe bien longue');
+  await fresh.click('#password-form button[type=submit]');
+  await fresh.waitForSelector('#pw-continue');
+  await h.shot(fresh, 'password-changed');
+  await fresh.click('#pw-continue');
+  await idle(fresh);
+  await h.check('after the change the person reaches her home page', async () => {
+    assert.match(fresh.url(), /#\/home$/);
+    const again = await fetch(`${h.url}/api/v1/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'ong.nouvelle', password: 'une phrase de passe bien longue' }) });
+    assert.equal(again.status, 200);
   });
 
   // --- 360 px -------------------------------------------------------------

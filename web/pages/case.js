@@ -169,7 +169,7 @@ export async function render(root, ctx) {
     const organisations = orgs.status === 200 ? orgs.data.items : [];
     const name = c.victim ? [c.victim.given_name, c.victim.family_name].filter(Boolean).join(' ') : '';
 
-    root.append(el('p', { class: 'print-only', text: t('print_head', { ref: c.reference, date: fmtDateTime(new Date().toISOString()), user: me.username, org: me.organisation.name }) }));
+    root.append(el('p', { class: 'print-only print-head', text: t('print_head', { ref: c.reference, date: fmtDateTime(new Date().toISOString()), user: me.username, org: me.organisation.name }) }));
     root.append(el('div', { class: 'page-head' },
       el('h1', { text: t('case_title', { ref: c.reference }) + (name ? ` — ${name}` : '') }),
       el('button', { type: 'button', class: 'secondary no-print', id: 'print', text: t('print'), on: { click: () => window.print() } })));
@@ -236,8 +236,8 @@ export async function render(root, ctx) {
       el('p', { text: t('stage_now', { stage: codeLabel(sop, 'stage', c.stage) }) }));
     const allowed = c.allowed_transitions || [];
     const form = el('form', { id: 'transition-form', novalidate: true });
-    sec.append(el('h3', { text: t('allowed_title') }));
-    if (allowed.length === 0) sec.append(el('p', { class: 'muted', id: 'none-allowed', text: t('none_allowed') }));
+    sec.append(el('h3', { class: 'no-print', text: t('allowed_title') }));
+    if (allowed.length === 0) sec.append(el('p', { class: 'muted no-print', id: 'none-allowed', text: t('none_allowed') }));
     else {
       form.append(field('transition-note', t('transition_note'), el('textarea', { id: 'transition-note', name: 'note', maxlength: 4000, rows: 2 })),
         el('div', { class: 'actions' }, allowed.map((tr) => el('button', { type: 'button', class: 'primary', dataset: { transition: tr.id },
@@ -266,14 +266,14 @@ export async function render(root, ctx) {
     if (list.length === 0) sec.append(el('p', { class: 'muted', text: t('no_consents') }));
     else {
       sec.append(el('div', { class: 'table-wrap' }, el('table', null,
-        el('thead', null, el('tr', null, ['c_scope', 'c_given_by', 'c_date', 'c_state', 'r_actions'].map((k) => el('th', { scope: 'col', text: t(k) })))),
+        el('thead', null, el('tr', null, ['c_scope', 'c_given_by', 'c_date', 'c_state', 'r_actions'].map((k) => el('th', { scope: 'col', class: k === 'r_actions' ? 'no-print' : null, text: t(k) })))),
         el('tbody', null, list.map((x) => el('tr', null,
           el('td', { text: codeLabel(sop, 'consent_scope', x.scope) }),
           el('td', { text: t(`given_by_${x.given_by}`) }),
           el('td', { text: fmtDate(x.date) }),
           el('td', null, x.in_force ? el('span', { class: 'badge badge-ok', text: t('c_in_force') })
             : el('span', { class: 'badge badge-muted', text: t('c_withdrawn', { date: fmtDate(x.withdrawn_at) }) })),
-          el('td', null, x.in_force ? el('button', { type: 'button', class: 'danger no-print',
+          el('td', { class: 'no-print' }, x.in_force ? el('button', { type: 'button', class: 'danger no-print',
             'aria-label': t('c_withdraw_label', { scope: codeLabel(sop, 'consent_scope', x.scope), date: fmtDate(x.date) }),
             text: t('c_withdraw'),
             on: { click: () => act(null, 'DELETE', `/api/v1/cases/${id}/consents/${x.id}`, undefined, t('c_withdrawn_ok')) } }) : null)))))));
@@ -308,7 +308,7 @@ export async function render(root, ctx) {
     else {
       sec.append(el('div', { class: 'table-wrap' }, el('table', { id: 'referral-list' },
         el('thead', null, el('tr', null, ['r_from', 'r_to', 'r_service', 'r_urgency', 'r_status', 'r_respond_by', 'r_actions']
-          .map((k) => el('th', { scope: 'col', text: t(k) })))),
+          .map((k) => el('th', { scope: 'col', class: k === 'r_actions' ? 'no-print' : null, text: t(k) })))),
         el('tbody', null, list.map((x) => {
           const acts = [];
           if (x.status === 'pending' && x.from_organisation?.id === mine)
@@ -326,7 +326,7 @@ export async function render(root, ctx) {
             el('td', { text: codeLabel(sop, 'urgency', x.urgency) }),
             el('td', { text: t(`status_${x.status}`) }),
             el('td', { text: x.status === 'pending' ? fmtDateTime(x.respond_by) : '—' }),
-            el('td', null, el('div', { class: 'actions' }, acts)));
+            el('td', { class: 'no-print' }, el('div', { class: 'actions' }, acts)));
         })))));
     }
     // A new referral: the SOP's rules for the caller's organisation kind.
@@ -488,7 +488,12 @@ export async function render(root, ctx) {
       else if (k === 'given_by') parts.push(t(`given_by_${v}`));
       else if (k === 'transition') parts.push(transitionLabel(v));
     }
-    return parts.join(' → ');
+    if (d.from && d.to && !kind.startsWith('justice'))
+      return [`${codeLabel(sop, 'stage', d.from)} → ${codeLabel(sop, 'stage', d.to)}`,
+        ...parts.filter((p) => p !== codeLabel(sop, 'stage', d.from) && p !== codeLabel(sop, 'stage', d.to))].join(' · ');
+    if (kind.startsWith('justice') && d.from && d.status)
+      return `${codeLabel(sop, 'justice_status', d.from)} → ${codeLabel(sop, 'justice_status', d.status)}`;
+    return parts.join(' · ');
   }
 
   function timeline(c) {
