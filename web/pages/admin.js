@@ -4,7 +4,7 @@
 // an organisation that handles cases stays inactive until a supervisor of
 // that organisation approves it). No victim data here; nothing stored.
 import { addStrings, lang } from '../i18n.js';
-import { h, relabel, ensureCss, loadSop, sopCodes, sopLabel, fmtDate, apiError } from './kit.js';
+import { h, relabel, ensureCss, loadSop, sopCodes, sopLabel, fmtDate, apiError, labelCells } from './kit.js';
 
 const STRINGS = {
   fr: {
@@ -210,7 +210,7 @@ export async function render(root, ctx) {
 
   function usersTable(users, caption) {
     if (users.length === 0) return h('p', {}, t('ad_no_accounts'));
-    return h('div', { class: 'ad-scroll' }, h('table', { class: 'ad-table' },
+    return h('div', { class: 'ad-scroll' }, labelCells(h('table', { class: 'ad-table ad-stack' },
       h('caption', { class: 'ad-sr' }, caption),
       h('thead', {}, h('tr', {},
         h('th', { scope: 'col' }, t('ad_username')),
@@ -225,7 +225,7 @@ export async function render(root, ctx) {
         isAdmin ? h('td', {}, orgName(u.organisation_id)) : null,
         h('td', {}, statusOf(u), u.must_change_password ? h('span', { class: 'ad-note' }, ` · ${t('ad_must_change')}`) : null),
         h('td', { class: 'ad-nowrap' }, fmtDate(u.created_at, lang())),
-        actionsFor(u))))));
+        actionsFor(u)))))));
   }
 
   function drawLists() {
@@ -234,7 +234,7 @@ export async function render(root, ctx) {
     const shown = state.filter ? state.users.filter((u) => u.organisation_id === state.filter) : state.users;
     usersBox.replaceChildren(usersTable(shown, t('ad_accounts')));
     if (isAdmin) {
-      orgsBox.replaceChildren(h('div', { class: 'ad-scroll' }, h('table', { class: 'ad-table' },
+      orgsBox.replaceChildren(h('div', { class: 'ad-scroll' }, labelCells(h('table', { class: 'ad-table ad-stack' },
         h('caption', { class: 'ad-sr' }, t('ad_orgs')),
         h('thead', {}, h('tr', {},
           h('th', { scope: 'col' }, t('ad_name')), h('th', { scope: 'col' }, t('ad_kind')),
@@ -242,7 +242,7 @@ export async function render(root, ctx) {
         h('tbody', {}, state.orgs.map((o) => h('tr', {},
           h('th', { scope: 'row' }, o.name), h('td', {}, label('kind', o.kind)),
           h('td', {}, label('region', o.region)),
-          h('td', {}, (o.services || []).map((s) => label('service', s)).join(', ') || '—')))))));
+          h('td', {}, (o.services || []).map((s) => label('service', s)).join(', ') || '—'))))))));
       fillOrgSelects();
     }
   }

@@ -4,7 +4,7 @@
 // administration read every organisation's records; others their own.
 // Records name users and resources by identifier only; nothing is stored.
 import { addStrings, lang } from '../i18n.js';
-import { h, relabel, ensureCss, fmtDateTime, fmtNum, apiError } from './kit.js';
+import { h, relabel, ensureCss, fmtDateTime, fmtNum, apiError, labelCells } from './kit.js';
 
 const STRINGS = {
   fr: {
@@ -134,7 +134,7 @@ export async function render(root, ctx) {
     newer.disabled = state.page === 0;
     older.disabled = !state.next;
     if (state.items.length === 0) { listBox.replaceChildren(h('p', {}, t('au_none'))); return; }
-    listBox.replaceChildren(h('div', { class: 'ad-scroll' }, h('table', { class: 'ad-table au-table' },
+    listBox.replaceChildren(h('div', { class: 'ad-scroll' }, labelCells(h('table', { class: 'ad-table au-table ad-stack' },
       h('caption', { class: 'ad-sr' }, t('au_caption', { n: state.page + 1 })),
       h('thead', {}, h('tr', {}, ['au_at', 'au_action', 'au_who', 'au_org', 'au_resource', 'au_fields', 'au_address', 'au_chain', 'au_detail']
         .map((k) => h('th', { scope: 'col' }, t(k))))),
@@ -149,7 +149,7 @@ export async function render(root, ctx) {
         h('td', {}, Array.isArray(e.fields) && e.fields.length ? code(e.fields.join(', ')) : '—'),
         h('td', {}, e.address ? code(e.address) : '—'),
         h('td', {}, code(`${String(e.chain).slice(0, 8)} · ${e.seq}`)),
-        h('td', {}, e.detail ? code(JSON.stringify(e.detail).slice(0, 160)) : '—')))))));
+        h('td', {}, e.detail ? code(JSON.stringify(e.detail).slice(0, 160)) : '—'))))))));
   }
 
   async function loadPage() {

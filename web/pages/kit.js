@@ -41,6 +41,16 @@ export function relabel(root, t) {
   for (const e of root.querySelectorAll('[data-k-title]')) e.setAttribute('title', t(e.dataset.kTitle));
 }
 
+// Gives each body cell of table the text of its column's header as
+// data-label, for narrow screens where the CSS shows rows as cards.
+export function labelCells(table) {
+  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+  for (const tr of table.querySelectorAll('tbody tr')) {
+    [...tr.children].forEach((c, i) => { if (heads[i]) c.setAttribute('data-label', heads[i]); });
+  }
+  return table;
+}
+
 // Adds a stylesheet of this site once (a <link>, never a <style>).
 export function ensureCss(href) {
   if (document.querySelector(`link[rel="stylesheet"][href="${href}"]`)) return;

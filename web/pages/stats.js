@@ -178,6 +178,7 @@ function loadUplot() {
   return uplotPromise;
 }
 
+function lowerFirst(s) { return s.charAt(0).toLocaleLowerCase() + s.slice(1); }
 function pad(n) { return String(n).padStart(2, '0'); }
 function monthOf(d) { return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}`; }
 function lastDay(ym) {
@@ -371,7 +372,7 @@ export async function render(root, ctx) {
     const sh = shape(s);
     const period = { from: fmtDay(s.period.from, l), to: fmtDay(s.period.to, l) };
     const caption = h('caption', {}, sh.dims.length
-      ? t('st_caption', { dims: sh.dims.map(dimLabel).join(t('st_and')), ...period })
+      ? t('st_caption', { dims: sh.dims.map((x) => lowerFirst(dimLabel(x))).join(t('st_and')), ...period })
       : t('st_caption0', period));
     let table;
     if (sh.dims.length <= 1) {
@@ -461,7 +462,7 @@ export async function render(root, ctx) {
       return;
     }
     chartBox.hidden = false;
-    chartBox.setAttribute('aria-label', t('st_chart_alt', { dims: cd.dims.map(dimLabel).join(t('st_and')) }));
+    chartBox.setAttribute('aria-label', t('st_chart_alt', { dims: cd.dims.map((x) => lowerFirst(dimLabel(x))).join(t('st_and')) }));
     let U;
     try {
       U = await loadUplot();
