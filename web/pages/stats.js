@@ -17,11 +17,11 @@ const STRINGS = {
     st_scope_country: 'Portée : tout le pays (dossiers de toutes les organisations).',
     st_scope_organisation: 'Portée : les dossiers dont votre organisation est chef de file.',
     st_choices: 'Période et ventilation',
-    st_from: 'Du mois', st_to: 'Au mois (inclus)',
-    st_month_hint: 'Des mois entiers, au format AAAA-MM.',
+    st_year: 'Année', st_from: 'Du mois', st_to: 'Au mois (inclus)',
+    st_month_hint: 'Une année civile, entière ou de tel mois à tel mois. Pour le détail dans l\'année, ventilez par mois ou par trimestre.',
     st_dim1: 'Ventiler par', st_dim2: 'Puis par (facultatif)', st_none: '— aucune —',
     st_show: 'Afficher', st_loading: 'Calcul en cours…',
-    st_bad_month: 'Indiquez deux mois au format AAAA-MM, le premier au plus tard égal au second.',
+    st_bad_month: 'Le premier mois doit venir avant le second, ou être le même.',
     st_same_dim: 'Choisissez deux ventilations différentes.',
     st_updated: 'Résultats mis à jour : du {from} au {to}.',
     st_period: 'Période : du {from} au {to}.',
@@ -58,7 +58,7 @@ const STRINGS = {
     st_dim_region: 'Région d\'identification', st_dim_stage: 'Étape actuelle',
     st_dim_justice_status: 'Volet judiciaire', st_dim_identifying_kind: 'Type d\'organisation ayant identifié',
     st_dim_child: 'Enfant ou adulte', st_dim_year: 'Année d\'identification',
-    st_dim_month: 'Mois d\'identification', st_dim_exploitation_type: 'Forme d\'exploitation',
+    st_dim_month: 'Mois d\'identification', st_dim_quarter: 'Trimestre d\'identification', st_quarter: 'T{q} {y}', st_dim_exploitation_type: 'Forme d\'exploitation',
     st_dim_referral_service: 'Service d\'orientation',
     st_dim_decline_reason: 'Motif du refus', st_dim_service: 'Service',
     st_unit_cases: 'Dossiers', st_unit_referrals: 'Orientations', st_unit_services: 'Services délivrés',
@@ -71,11 +71,11 @@ const STRINGS = {
     st_scope_country: 'Scope: the whole country (cases of every organisation).',
     st_scope_organisation: 'Scope: the cases your organisation leads.',
     st_choices: 'Period and breakdown',
-    st_from: 'From month', st_to: 'To month (included)',
-    st_month_hint: 'Whole months, as YYYY-MM.',
+    st_year: 'Year', st_from: 'From month', st_to: 'To month (included)',
+    st_month_hint: 'A calendar year, whole or from one month to another. For detail within the year, break down by month or quarter.',
     st_dim1: 'Break down by', st_dim2: 'Then by (optional)', st_none: '— none —',
     st_show: 'Show', st_loading: 'Computing…',
-    st_bad_month: 'Give two months as YYYY-MM, the first no later than the second.',
+    st_bad_month: 'The first month must come before the second, or be the same.',
     st_same_dim: 'Choose two different breakdowns.',
     st_updated: 'Results updated: {from} to {to}.',
     st_period: 'Period: {from} to {to}.',
@@ -112,7 +112,7 @@ const STRINGS = {
     st_dim_region: 'Region of identification', st_dim_stage: 'Current stage',
     st_dim_justice_status: 'Justice track', st_dim_identifying_kind: 'Kind of identifying organisation',
     st_dim_child: 'Child or adult', st_dim_year: 'Year of identification',
-    st_dim_month: 'Month of identification', st_dim_exploitation_type: 'Form of exploitation',
+    st_dim_month: 'Month of identification', st_dim_quarter: 'Quarter of identification', st_quarter: 'Q{q} {y}', st_dim_exploitation_type: 'Form of exploitation',
     st_dim_referral_service: 'Referral service',
     st_dim_decline_reason: 'Reason for declining', st_dim_service: 'Service',
     st_unit_cases: 'Cases', st_unit_referrals: 'Referrals', st_unit_services: 'Services delivered',
@@ -180,12 +180,10 @@ function loadUplot() {
 
 function lowerFirst(s) { return s.charAt(0).toLocaleLowerCase() + s.slice(1); }
 function pad(n) { return String(n).padStart(2, '0'); }
-function monthOf(d) { return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}`; }
 function lastDay(ym) {
   const [y, m] = ym.split('-').map(Number);
   return `${ym}-${pad(new Date(Date.UTC(y, m, 0)).getUTCDate())}`;
 }
-function validMonth(s) { return /^\d{4}-(0[1-9]|1[0-2])$/.test(s); }
 
 export async function render(root, ctx) {
   const { t, api, download } = ctx;
@@ -198,15 +196,28 @@ export async function render(root, ctx) {
   const committee = org.kind === 'committee';
 
   dropChart();
-  const now = new Date();
-  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11, 1));
+  // The period: one calendar year, whole by default, or some of its months
+  // (a request never spans two years: one answer, one year's population).
+  const thisYear = new Date().getUTCFullYear();
   if (lastQuery && lastQuery.user !== me.id) lastQuery = null;
-  const q0 = lastQuery || { from: monthOf(start), to: monthOf(now), d1: 'sex', d2: '' };
+  const q0 = lastQuery || { year: String(thisYear), from: '01', to: '12', d1: 'sex', d2: '' };
   const state = { stats: null, indicators: null, available: null, sop: null, busy: false };
 
-  const ids = { from: 'st-from', to: 'st-to', d1: 'st-dim1', d2: 'st-dim2', hint: 'st-month-hint', err: 'st-form-error' };
-  const fromIn = h('input', { id: ids.from, name: 'from', type: 'month', value: q0.from, required: true, 'aria-describedby': ids.hint, pattern: '\\d{4}-\\d{2}' });
-  const toIn = h('input', { id: ids.to, name: 'to', type: 'month', value: q0.to, required: true, 'aria-describedby': ids.hint, pattern: '\\d{4}-\\d{2}' });
+  const ids = { year: 'st-year', from: 'st-from', to: 'st-to', d1: 'st-dim1', d2: 'st-dim2', hint: 'st-month-hint', err: 'st-form-error' };
+  const years = Array.from({ length: 10 }, (_, i) => String(thisYear - i));
+  if (!years.includes(q0.year)) years.push(q0.year);
+  const yearIn = h('select', { id: ids.year, name: 'year', 'aria-describedby': ids.hint },
+    years.map((y) => h('option', { value: y, text: y })));
+  yearIn.value = q0.year;
+  const monthName = (m) => new Intl.DateTimeFormat(locale(L()), { month: 'long', timeZone: 'UTC' })
+    .format(new Date(Date.UTC(2000, Number(m) - 1, 1)));
+  const months = Array.from({ length: 12 }, (_, i) => pad(i + 1));
+  const fromIn = h('select', { id: ids.from, name: 'from', 'aria-describedby': ids.hint },
+    months.map((m) => h('option', { value: m, text: monthName(m) })));
+  const toIn = h('select', { id: ids.to, name: 'to', 'aria-describedby': ids.hint },
+    months.map((m) => h('option', { value: m, text: monthName(m) })));
+  fromIn.value = q0.from;
+  toIn.value = q0.to;
   const d1 = h('select', { id: ids.d1, name: 'dim1' });
   const d2 = h('select', { id: ids.d2, name: 'dim2' });
   const formErr = h('p', { id: ids.err, class: 'st-error', role: 'alert' });
@@ -217,6 +228,7 @@ export async function render(root, ctx) {
     h('fieldset', {},
       h('legend', { k: 'st_choices' }),
       h('div', { class: 'st-row' },
+        h('div', { class: 'st-field' }, h('label', { for: ids.year, k: 'st_year' }), yearIn),
         h('div', { class: 'st-field' }, h('label', { for: ids.from, k: 'st_from' }), fromIn),
         h('div', { class: 'st-field' }, h('label', { for: ids.to, k: 'st_to' }), toIn)),
       h('p', { id: ids.hint, class: 'st-hint', k: 'st_month_hint' }),
@@ -270,6 +282,7 @@ export async function render(root, ctx) {
     if (code === null || code === undefined) return '—';
     if (dim === 'child') return t(code === 'child' ? 'st_child' : 'st_adult');
     if ((dim === 'referral_service' || dim === 'service') && code === 'none') return t('st_no_referral');
+    if (dim === 'quarter' && /^\d{4}-Q[1-4]$/.test(code)) return t('st_quarter', { q: code.slice(6), y: code.slice(0, 4) });
     if (dim === 'month' && /^\d{4}-\d{2}$/.test(code)) {
       const d = new Date(`${code}-01T00:00:00Z`);
       return new Intl.DateTimeFormat(locale(l), { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(d);
@@ -297,7 +310,7 @@ export async function render(root, ctx) {
     return [...values].sort((a, b) => {
       const d = rank(a) - rank(b);
       if (d) return d;
-      if (dim === 'month' || dim === 'year') return a < b ? -1 : a > b ? 1 : 0;
+      if (dim === 'month' || dim === 'year' || dim === 'quarter') return a < b ? -1 : a > b ? 1 : 0;
       return valueLabel(dim, a).localeCompare(valueLabel(dim, b), locale(L()));
     });
   }
@@ -334,7 +347,10 @@ export async function render(root, ctx) {
     const l = L();
     notes.append(...[
       h('p', {}, t('st_period', { from: fmtDay(s.period.from, l), to: fmtDay(s.period.to, l) })),
-      s.period.widened ? h('p', { class: 'st-note' }, t('st_widened')) : null,
+      // widened to whole months (period.widened), or, where the server
+      // answers for whole years, its own note (period_note)
+      s.period_note ? h('p', { class: 'st-note' }, pick(s.period_note, l))
+        : s.period.widened || s.period_widened ? h('p', { class: 'st-note' }, t('st_widened')) : null,
       h('p', { class: 'st-note' }, t('st_k', { k: s.k, km1: s.k - 1 })),
       s.note ? h('p', { class: 'st-note' }, pick(s.note, l)) : null,
       h('p', { class: 'st-key' }, h('span', { class: 'st-suppressed st-chip' }, h('span', { 'aria-hidden': 'true', class: 'st-mark' }), t('st_suppressed')),
@@ -595,21 +611,22 @@ export async function render(root, ctx) {
 
   // --- asking --------------------------------------------------------------
   function queryString() {
-    const f = fromIn.value.trim();
-    const to = toIn.value.trim();
-    if (!validMonth(f) || !validMonth(to) || f > to) return { error: 'st_bad_month', field: validMonth(f) ? toIn : fromIn };
+    const y = yearIn.value;
+    const f = fromIn.value;
+    const to = toIn.value;
+    if (f > to) return { error: 'st_bad_month', field: toIn };
     if (d2.value && d2.value === d1.value) return { error: 'st_same_dim', field: d2 };
     const by = [d1.value, d2.value].filter(Boolean).join(',');
-    const p = new URLSearchParams({ from: `${f}-01`, to: lastDay(to) });
+    const p = new URLSearchParams({ from: `${y}-${f}-01`, to: lastDay(`${y}-${to}`) });
     if (by) p.set('by', by);
-    return { qs: p.toString(), f, to };
+    return { qs: p.toString(), y, f, to };
   }
 
   async function run() {
     if (state.busy) return;
     const q = queryString();
     formErr.textContent = '';
-    for (const e of [fromIn, toIn, d2]) e.removeAttribute('aria-invalid');
+    for (const e of [yearIn, fromIn, toIn, d1, d2]) e.removeAttribute('aria-invalid');
     if (q.error) {
       formErr.textContent = t(q.error);
       q.field.setAttribute('aria-invalid', 'true');
@@ -632,6 +649,8 @@ export async function render(root, ctx) {
     if (!page.isConnected) return;
     if (rs.status !== 200) {
       live.textContent = '';
+      const bad = { from: fromIn, to: toIn, by: d1 }[rs.data && rs.data.error && rs.data.error.field];
+      if (bad) bad.setAttribute('aria-invalid', 'true');
       formErr.textContent = t('st_error', { msg: apiError(rs, rs.status === 0 ? t('st_network') : `HTTP ${rs.status}`) });
       return;
     }
@@ -642,7 +661,7 @@ export async function render(root, ctx) {
       fillDims();
     }
     state.query = q.qs;
-    lastQuery = { user: me.id, from: q.f, to: q.to, d1: d1.value, d2: d2.value };
+    lastQuery = { user: me.id, year: q.y, from: q.f, to: q.to, d1: d1.value, d2: d2.value };
     drawAll();
     live.textContent = t('st_updated', { from: fmtDay(rs.data.period.from, L()), to: fmtDay(rs.data.period.to, L()) });
   }
