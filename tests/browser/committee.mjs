@@ -191,6 +191,30 @@ await h.check('at 360 px wide the statistics page fits the screen', async () => 
   await analyst.setViewportSize({ width: 1366, height: 768 });
 });
 
+await h.check('another year: no victim, said so, no chart drawn; a month range of this year: all of them', async () => {
+  const year = new Date().getUTCFullYear();
+  await analyst.selectOption('#st-year', String(year - 1));
+  await analyst.click('.st-form button[type=submit]');
+  await analyst.waitForFunction((y) => (document.querySelector('.st-table caption')?.textContent || '').includes(String(y)), year - 1);
+  assert.match(await analyst.textContent('.st-table-wrap'), /Aucune victime présumée/);
+  assert.equal(await analyst.isVisible('.st-chart'), false);
+  await h.shot(analyst, 'stats-empty-year');
+  const m = String(new Date().getUTCMonth() + 1).padStart(2, '0');
+  await analyst.selectOption('#st-year', String(year));
+  await analyst.selectOption('#st-from', m);
+  await analyst.selectOption('#st-to', m);
+  await analyst.click('.st-form button[type=submit]');
+  await analyst.waitForFunction((y) => (document.querySelector('.st-table caption')?.textContent || '').includes(String(y)), year);
+  assert.equal((await analyst.textContent('.st-table tfoot td')).trim(), '19');
+  if (m !== '01') {
+    await analyst.selectOption('#st-from', '12');
+    await analyst.selectOption('#st-to', '01');
+    await analyst.click('.st-form button[type=submit]');
+    await analyst.waitForSelector('#st-to[aria-invalid="true"]');
+    assert.match(await analyst.textContent('#st-form-error'), /premier mois/);
+  }
+});
+
 await h.check('the page keeps nothing in storage or the URL', async () => {
   const st = await analyst.evaluate(() => ({ l: { ...localStorage }, s: { ...sessionStorage }, u: location.href }));
   assert.deepEqual(Object.keys(st.s), []);
