@@ -60,7 +60,9 @@ function areas(user) {
   if ((user.role === 'caseworker' || user.role === 'supervisor') &&
       kind !== 'committee' && kind !== 'administration') a.add('cases');
   if (user.role === 'analyst' || user.role === 'supervisor') a.add('stats');
-  if (user.role === 'admin') a.add('admin');
+  // Administrators; supervisors of field organisations approve their own
+  // organisation's new accounts there (the two-person rule).
+  if (user.role === 'admin' || (user.role === 'supervisor' && a.has('cases'))) a.add('admin');
   if (user.role === 'auditor') a.add('audit');
   a.add('any');
   return a;
@@ -128,7 +130,7 @@ function renderNav() {
     if (!open.has(n.area)) continue;
     const a = document.createElement('a');
     a.href = n.hash;
-    a.textContent = t(n.key);
+    a.textContent = t(n.key === 'nav_admin' && me.role !== 'admin' ? 'nav_accounts' : n.key);
     const cur = n.hash === location.hash || (n.hash === '#/home' && here === '#/cases' && location.hash !== '#/cases/new');
     if (cur) a.setAttribute('aria-current', 'page');
     const li = document.createElement('li');
@@ -180,6 +182,7 @@ async function route() {
   $('login-view').hidden = true;
   const page = $('page');
   page.hidden = false;
+  delete page.dataset.route;	// set again once the page is shown (tests wait on it)
   const seq = ++renderSeq;
   const root = document.createElement('div');
   root.className = 'page';
@@ -188,15 +191,20 @@ async function route() {
   page.replaceChildren(root);
   let r = null, m = null;
   for (const x of ROUTES) if ((m = x.re.exec(path))) { r = x; break; }
-  if (!r) { root.replaceChildren(pageMessage(t('not_found_page'))); root.removeAttribute('aria-busy'); return; }
-  if (!areas(me).has(r.area)) { root.replaceChildren(pageMessage(t('forbidden_page'))); root.removeAttribute('aria-busy'); return; }
+  const shown = (msgKey) => {
+    if (msgKey) root.replaceChildren(pageMessage(t(msgKey)));
+    root.removeAttribute('aria-busy');
+    page.dataset.route = path;
+  };
+  if (!r) { shown('not_found_page'); return; }
+  if (!areas(me).has(r.area)) { shown('forbidden_page'); return; }
   const params = {};
   (r.keys || []).forEach((k, i) => { params[k] = m[i + 1]; });
   let mod;
   try {
     mod = await import(`./pages/${r.page}.js`);
   } catch {
-    if (seq === renderSeq) { root.replaceChildren(pageMessage(t('not_available'))); root.removeAttribute('aria-busy'); }
+    if (seq === renderSeq) shown('not_available');
     return;
   }
   if (seq !== renderSeq) return;
@@ -210,8 +218,8 @@ async function route() {
     root.replaceChildren(pageMessage(t('page_error')));
   }
   if (seq !== renderSeq) return;
-  root.removeAttribute('aria-busy');
   if (restore) { putBack(restore); restore = null; }
+  shown(null);
   const h1 = root.querySelector('h1');
   if (h1 && document.activeElement === document.body) { h1.tabIndex = -1; h1.focus({ preventScroll: true }); }
 }

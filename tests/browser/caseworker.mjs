@@ -6,7 +6,10 @@
 // what was typed; the print view, a 360 px screen, storage and the first
 // page's weight. Screenshots: tests/artifacts/browser/caseworker/.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { begin } from './lib/harness.mjs';
+
+const psql = (url, sql) => execFileSync('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
 
 const h = await begin('caseworker');
 const idle = async (page) => page.waitForSelector('#page .page:not([aria-busy])');
@@ -15,8 +18,14 @@ const go = async (page, hash) => {
   if (await page.evaluate(() => location.hash) === hash && await page.locator(`#nav a[href="${hash}"]`).count())
     await page.click(`#nav a[href="${hash}"]`);
   else await page.evaluate((x) => { location.hash = x; }, hash);
-  await page.waitForTimeout(50);
-  await idle(page);
+  await page.waitForSelector(`#page[data-route="${hash.replace(/^#\//, '')}"] .page:not([aria-busy])`);
+};
+// Clicks a link that changes the route and waits for the new page.
+const follow = async (page, selector, hashRe) => {
+  await page.click(selector);
+  await page.waitForURL(hashRe);
+  const hash = await page.evaluate(() => location.hash);
+  await page.waitForSelector(`#page[data-route="${hash.replace(/^#\//, '')}"] .page:not([aria-busy])`);
 };
 const text = (page) => page.evaluate(() => document.body.innerText);
 
@@ -69,6 +78,17 @@ try {
     assert.ok(!bytes.some((e) => e.name.includes('/pages/')), 'a page module was loaded before sign-in');
   });
   await h.shot(police, 'signin');
+  await police.click('#lang');
+  await h.check('the sign-in page switches to English', async () => {
+    assert.equal(await police.locator('#login-view h1').innerText(), 'Sign in');
+    assert.equal(await police.locator('label[for=username]').innerText(), 'User name');
+    assert.deepEqual(await frenchLeft(police, sop), []);
+  });
+  await police.click('#lang');
+  await police.reload();	// the language is remembered
+  await h.check('French is remembered after a reload', async () => {
+    assert.equal(await police.locator('#login-view h1').innerText(), 'Connexion');
+  });
 
   // Sign in with the keyboard only.
   await police.focus('#username');
@@ -122,8 +142,7 @@ try {
     assert.match(await police.locator('#duplicates').innerText(), /Aucun doublon/);
   });
   await h.shot(police, 'registered');
-  await police.click('#open-case');
-  await idle(police);
+  await follow(police, '#open-case', /#\/cases\/[0-9a-f-]{36}$/);
   const caseId = police.url().split('/').pop();
   await h.check('the case page shows the victim to the police who registered her', async () => {
     assert.match(await police.locator('#page h1').innerText(), /Aminata Diarra/);
@@ -173,8 +192,7 @@ try {
     assert.equal(await shelterPage.locator('#waiting tbody tr').count(), 1);
   });
   await h.shot(shelterPage, 'shelter-home');
-  await shelterPage.click('#waiting tbody tr a');
-  await idle(shelterPage);
+  await follow(shelterPage, '#waiting tbody tr a', /#\/inbox\/[0-9a-f-]{36}$/);
   await h.check('the pending referral shows a summary without identity', async () => {
     const body = await text(shelterPage);
     assert.match(body, /Féminin, 25 à 34 ans/);
@@ -184,8 +202,7 @@ try {
   await h.shot(shelterPage, 'shelter-referral-summary');
   await shelterPage.click('#accept');
   await shelterPage.waitForSelector('#open-case');
-  await shelterPage.click('#open-case');
-  await idle(shelterPage);
+  await follow(shelterPage, '#open-case', /#\/cases\/[0-9a-f-]{36}$/);
   await h.check('the shelter accepts and reads the case', async () => {
     assert.match(await shelterPage.locator('#page h1').innerText(), /Aminata Diarra/);
     assert.match(await shelterPage.locator('#referral-list').innerText(), /acceptée/);
@@ -236,6 +253,31 @@ try {
   });
   await h.shot(police, 'child-case-blocked');
 
+  // --- overdue referrals come first, counted as the API counts them ----------
+  const cp = orgs.find((o) => o.kind === 'child_protection');
+  const child2 = await policeApi.call('POST', '/api/v1/cases', { victim: { age_estimate: 9, sex: 'male' },
+    identification: { date: '2026-02-02', region: 'bamako', exploitation_types: ['forced_begging'] } });
+  const toCp = async (cid) => (await policeApi.call('POST', `/api/v1/cases/${cid}/referrals`, { to_organisation_id: cp.id,
+    service: 'child_protection', urgency: 'normal', note: null, consent_id: null })).data;
+  const onTime = await toCp(child.data.id);
+  const late = await toCp(child2.data.id);
+  psql(h.dbUrl, `UPDATE referrals SET respond_by = now() - interval '3 hours' WHERE id = '${late.id}'`);
+  const cpPage = await h.newPage({ tag: 'child-protection' });
+  await h.login(cpPage, 'enfance.agent');
+  const cpInbox = (await (await h.api('enfance.agent')).call('GET', '/api/v1/inbox')).data;
+  await h.check('the overdue referral comes first with its mark, and the counts match the API', async () => {
+    assert.ok(onTime && late && onTime.id && late.id);
+    const rows = cpPage.locator('#waiting tbody tr');
+    assert.equal(await rows.count(), 2);
+    assert.match(await rows.nth(0).innerText(), /en retard/);
+    assert.equal(await rows.nth(0).getAttribute('class'), 'overdue');
+    assert.doesNotMatch(await rows.nth(1).innerText(), /en retard/);
+    for (const k of ['pending_incoming_referrals', 'overdue_referrals'])
+      assert.equal(Number(await cpPage.locator(`[data-count="${k}"] .n`).innerText()), cpInbox[k], k);
+    assert.equal(cpInbox.overdue_referrals, 1);
+  });
+  await h.shot(cpPage, 'child-protection-home-overdue');
+
   // --- print view -----------------------------------------------------------
   await go(police, `#/cases/${caseId}`);
   await police.emulateMedia({ media: 'print' });
@@ -275,8 +317,7 @@ try {
   const ref3 = await policeApi.call('POST', `/api/v1/cases/${caseId}/referrals`, { to_organisation_id: gao.id,
     service: 'shelter', urgency: 'urgent', note: null, consent_id: consentId });
   await go(shelterInbox, '#/inbox');
-  await shelterInbox.click('#inbox-list tbody tr a');
-  await idle(shelterInbox);
+  await follow(shelterInbox, '#inbox-list tbody tr a', /#\/inbox\/[0-9a-f-]{36}$/);
   await h.check('the Gao shelter sees the pending referral without identity, in English', async () => {
     assert.equal(ref3.status, 201);
     const body = await text(shelterInbox);
@@ -377,8 +418,7 @@ try {
   await fresh.click('#password-form button[type=submit]');
   await fresh.waitForSelector('#pw-continue');
   await h.shot(fresh, 'password-changed');
-  await fresh.click('#pw-continue');
-  await idle(fresh);
+  await follow(fresh, '#pw-continue', /#\/home$/);
   await h.check('after the change the person reaches her home page', async () => {
     assert.match(fresh.url(), /#\/home$/);
     const again = await fetch(`${h.url}/api/v1/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' },

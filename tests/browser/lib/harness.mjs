@@ -5,7 +5,9 @@
 //   import { begin } from './lib/harness.mjs';
 //   const h = await begin('caseworker');      // name of the artefact folder
 //   const page = await h.newPage({ tag: 'police' }); // fresh context (own cookies), at /
-//   await h.login(page, 'police.agent');       // demo password, waits for the nav
+//   await h.login(page, 'police.agent');       // demo password, waits for the first page
+//   // The shell sets #page[data-route="<route without #/>"] once a page is shown:
+//   await page.waitForSelector('#page[data-route="stats"] .page:not([aria-busy])');
 //   await h.shot(page, 'home');                // tests/artifacts/browser/caseworker/01-home.png
 //   await h.check('the home page lists the case', async () => { assert.ok(...) });
 //   process.exitCode = await h.end();          // prints "N checks passed, M failed", stops all
@@ -162,7 +164,7 @@ export async function begin(name, opts = {}) {
         await page.fill('#password', password);
         await page.click('#login-form button[type=submit]');
         await page.waitForSelector('#nav:not([hidden])');
-        await page.waitForSelector('#page .page:not([aria-busy])');
+        await page.waitForSelector('#page[data-route] .page:not([aria-busy])');
       },
       async shot(page, step, o = {}) {
         shotNo += 1;
