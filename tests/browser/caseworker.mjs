@@ -150,6 +150,20 @@ try {
     assert.match(await police.locator('#stage').innerText(), /Identification/);
   });
 
+  // Completing the case: a phone number added, the place corrected.
+  await police.click('#edit-toggle');
+  await police.fill('#edit-form #f-victim-phone', '+223 70 00 00 00');
+  await police.fill('#edit-form #f-identification-place', 'Marché de Médine');
+  await police.click('#edit-form button[type=submit]');
+  await police.waitForSelector('#case-msg .msg-ok');
+  await h.check('the police completes the case and sees the new details', async () => {
+    assert.match(await police.locator('#facts-victim').innerText(), /\+223 70 00 00 00/);
+    assert.match(await police.locator('#facts-identification').innerText(), /Marché de Médine/);
+    const c = (await sopApi.call('GET', `/api/v1/cases/${caseId}`)).data;
+    assert.equal(c.victim.phone, '+223 70 00 00 00');
+    assert.equal(c.version, 2);
+  });
+
   // A second registration of the same person shows the first as a possible duplicate.
   const dup = await sopApi.call('POST', '/api/v1/cases', { victim: { given_name: 'Aminata', family_name: 'Diarra',
     date_of_birth: '1998-03-14', sex: 'female' }, identification: { date: '2026-01-05', region: 'bamako',

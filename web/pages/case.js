@@ -7,6 +7,7 @@
 import { addStrings } from '../i18n.js';
 import { el, fmtDate, fmtDateTime, countryName, today, message } from '../ui.js';
 import { pick, codes, codeLabel, fieldLabel } from '../sop.js';
+import { buildField, readSection, readable, clearErrors, showError, serverFieldId } from './fields.js';
 
 addStrings({
   fr: {
@@ -49,6 +50,10 @@ addStrings({
     tl_referral_created: 'Orientation envoyée', tl_referral_accepted: 'Orientation acceptée',
     tl_referral_declined: 'Orientation refusée', tl_referral_withdrawn: 'Orientation retirée',
     tl_referral_completed: 'Orientation terminée', tl_stage_changed: 'Changement d\'étape',
+    edit_open: 'Compléter ou corriger', edit_title: 'Compléter ou corriger les informations',
+    edit_save: 'Enregistrer les modifications', edit_cancel: 'Annuler', edit_none: 'Rien n\'a changé.',
+    edit_saved: 'Informations enregistrées.', edit_stale: 'Le dossier a été modifié entre-temps : voici sa version actuelle, reprenez la modification.',
+    edit_errors: 'Le formulaire contient {n} erreur(s).',
     action_failed: 'L\'action a échoué : {msg}', yes: 'oui', no: 'non', by_org: '{org}',
   },
   en: {
@@ -91,6 +96,10 @@ addStrings({
     tl_referral_created: 'Referral sent', tl_referral_accepted: 'Referral accepted',
     tl_referral_declined: 'Referral declined', tl_referral_withdrawn: 'Referral withdrawn',
     tl_referral_completed: 'Referral completed', tl_stage_changed: 'Stage change',
+    edit_open: 'Complete or correct', edit_title: 'Complete or correct the information',
+    edit_save: 'Save the changes', edit_cancel: 'Cancel', edit_none: 'Nothing changed.',
+    edit_saved: 'Information saved.', edit_stale: 'The case was changed meanwhile: here is its current version, make the change again.',
+    edit_errors: 'The form has {n} error(s).',
     action_failed: 'The action failed: {msg}', yes: 'yes', no: 'no', by_org: '{org}',
   },
 });
@@ -222,7 +231,70 @@ export async function render(root, ctx) {
       if (section === 'identification') sec.append(el('h3', { text: t('identification') }));
       sec.append(dl.childElementCount ? dl : el('p', { class: 'muted', text: t('nothing_visible') }));
     }
+    if (!c.erased) sec.append(editor(c));
     return sec;
+  }
+
+  // Complete or correct what the caller may read (PATCH with the version).
+  function editor(c) {
+    const editable = sop.fields.filter((f) => (f.section === 'victim' || f.section === 'identification') && readable(f, me));
+    if (editable.length === 0) return null;
+    const wrap = el('div', { class: 'no-print' });
+    const toggle = el('button', { type: 'button', class: 'secondary', id: 'edit-toggle', 'aria-expanded': 'false',
+      'aria-controls': 'edit-form', text: t('edit_open') });
+    const form = el('form', { id: 'edit-form', novalidate: true, hidden: true },
+      el('h3', { text: t('edit_title') }),
+      ['victim', 'identification'].map((section) => el('div', { class: 'grid2' },
+        editable.filter((f) => f.section === section).map((f) => buildField(sop, f, ctx, (c[section] || {})[f.name])))),
+      el('div', { class: 'actions' },
+        el('button', { type: 'submit', class: 'primary', text: t('edit_save') }),
+        el('button', { type: 'button', class: 'secondary', text: t('edit_cancel'),
+          on: { click: () => { form.hidden = true; toggle.hidden = false; toggle.setAttribute('aria-expanded', 'false'); toggle.focus(); } } })),
+      el('div', { class: 'form-msg' }));
+    toggle.addEventListener('click', () => {
+      form.hidden = false; toggle.hidden = true; toggle.setAttribute('aria-expanded', 'true');
+      form.querySelector('input, select, textarea').focus();
+    });
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearErrors(form);
+      const out = form.querySelector('.form-msg');
+      out.replaceChildren();
+      const body = { version: c.version };
+      const errors = [];
+      for (const section of ['victim', 'identification']) {
+        const r = await readSection(sop, section, form, t);
+        errors.push(...r.errors.filter((e) => form.querySelector(`#${e.id}`)));
+        const now = c[section] || {};
+        const diff = {};
+        for (const f of editable.filter((x) => x.section === section)) {
+          const before = now[f.name];
+          const after = r.values[f.name];
+          if (after === undefined) {
+            if (before !== undefined && f.type !== 'photo') diff[f.name] = null;	// cleared
+          } else if (JSON.stringify(after) !== JSON.stringify(before)) diff[f.name] = after;
+        }
+        if (Object.keys(diff).length) body[section] = diff;
+      }
+      if (errors.length) {
+        for (const e of errors) showError(form, e.id, e.text);
+        out.replaceChildren(message(t('edit_errors', { n: errors.length }), 'error'));
+        form.querySelector('[aria-invalid="true"]')?.focus();
+        return;
+      }
+      if (!body.victim && !body.identification) { out.replaceChildren(message(t('edit_none'), 'info')); return; }
+      const r = await ctx.api('PATCH', `/api/v1/cases/${id}`, body);
+      if (r.status === 401) return;
+      if (r.status === 200) { flash = { text: t('edit_saved'), kind: 'ok' }; await build(); return; }
+      if (r.status === 409) { flash = { text: t('edit_stale'), kind: 'warn' }; await build(); return; }
+      const err = r.data?.error;
+      const fid = serverFieldId(err?.field);
+      const target = fid ? showError(form, fid, err.message) : null;
+      out.replaceChildren(message(t('action_failed', { msg: err?.message || t('error') }), 'error'));
+      target?.focus();
+    });
+    wrap.append(toggle, form);
+    return wrap;
   }
 
   function transitionLabel(tid) {
