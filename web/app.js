@@ -146,6 +146,7 @@ function renderChrome() {
   $('lang').textContent = t('other_lang');
   $('lang').lang = lang() === 'fr' ? 'en' : 'fr';
   $('who').textContent = me ? t('signed_in_as', { user: me.username, org: me.organisation.name }) : '';
+  $('who').title = $('who').textContent;
   $('logout').hidden = !me;
   $('pwlink').hidden = !me;
   renderNav();

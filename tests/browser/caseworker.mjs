@@ -292,8 +292,17 @@ try {
   });
   await h.shot(cpPage, 'child-protection-home-overdue');
 
-  // --- print view -----------------------------------------------------------
+  // --- the adult's case moves on -------------------------------------------
   await go(police, `#/cases/${caseId}`);
+  await police.fill('#transition-note', 'Hébergée au centre de Bamako');
+  await police.click('#transitions button[data-transition="refer_for_assistance"]');
+  await police.waitForSelector('#case-msg .msg-ok');
+  await h.check('an allowed transition is a button that moves the case on', async () => {
+    assert.equal(await police.locator('#stage').innerText(), 'Référencement et première assistance');
+    assert.match(await police.locator('#timeline').innerText(), /Changement d'étape — Identification → Référencement/);
+  });
+
+  // --- print view -----------------------------------------------------------
   await police.emulateMedia({ media: 'print' });
   await h.check('the print view shows the case file without forms or navigation', async () => {
     assert.ok(await police.locator('.print-only').isVisible());

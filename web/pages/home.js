@@ -99,7 +99,7 @@ export async function render(root, ctx) {
         el('td', { text: codeLabel(sop, 'service', r.service) }),
         el('td', { text: codeLabel(sop, 'urgency', r.urgency) }),
         deadlineCell(ctx, r.respond_by, r.overdue),
-        el('td', null, el('a', { href: `#/inbox/${r.id}`, text: t('answer') }))));
+        el('td', null, el('a', { href: `#/inbox/${r.id}`, 'aria-label': `${t('answer')} — ${r.case_reference}`, text: t('answer') }))));
     }
     root.append(el('div', { class: 'table-wrap' }, el('table', { id: 'waiting', 'aria-labelledby': 'waiting-title' },
       el('thead', null, el('tr', null, ['col_reference', 'col_from', 'col_service', 'col_urgency', 'col_respond_by', 'col_action']
