@@ -31,6 +31,39 @@ const text = (page) => page.evaluate(() => document.body.innerText);
 
 let orgNames = [];
 
+// Text whose contrast with its background is under WCAG AA (4.5:1, or 3:1
+// for large text), as "ratio: text".
+function lowContrast(page) {
+  return page.evaluate(() => {
+    const parse = (c) => { const m = c.match(/[\d.]+/g) || []; return m.map(Number); };
+    const lum = ([r, g, b]) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const bg = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const bad = [];
+    for (const el of document.querySelectorAll('body *')) {
+      if (!el.offsetParent && getComputedStyle(el).position !== 'fixed') continue;
+      const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+      if (!own || el.closest('[disabled]')) continue;
+      const cs = getComputedStyle(el);
+      const fg = parse(cs.color).slice(0, 3);
+      const l1 = lum(fg), l2 = lum(bg(el));
+      const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+      const size = parseFloat(cs.fontSize), bold = Number(cs.fontWeight) >= 700;
+      const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      if (ratio < need) bad.push(`${ratio.toFixed(2)}: ${el.textContent.trim().slice(0, 40)}`);
+    }
+    return bad;
+  });
+}
+
 // French labels (the app's and the SOP's) that must not stay visible in English.
 async function frenchLeft(page, sop) {
   const { fr, en } = await page.evaluate(async () => {
@@ -325,8 +358,22 @@ try {
       const left = await frenchLeft(police, sop);
       assert.deepEqual(left, []);
     });
+    await h.check(`text contrast meets WCAG AA: ${name}`, async () => {
+      assert.deepEqual(await lowContrast(police), []);
+    });
     await h.shot(police, `en-${name}`);
   }
+  await police.focus('#nav a');
+  await police.keyboard.press('Tab');
+  await h.check('the keyboard focus is visible', async () => {
+    const st = await police.evaluate(() => {
+      const cs = getComputedStyle(document.activeElement);
+      return { outline: cs.outlineStyle, width: parseFloat(cs.outlineWidth), tag: document.activeElement.tagName };
+    });
+    assert.equal(st.tag, 'A');
+    assert.notEqual(st.outline, 'none');
+    assert.ok(st.width >= 2);
+  });
   const shelterInbox = await h.newPage({ tag: 'shelter-en' });
   await h.login(shelterInbox, 'refuge.gao');
   await shelterInbox.click('#lang');
