@@ -191,11 +191,14 @@ await h.check('at 360 px wide the statistics page fits the screen', async () => 
   await analyst.setViewportSize({ width: 1366, height: 768 });
 });
 
-await h.check('another year: no victim, said so, no chart drawn; a month range of this year: all of them', async () => {
+await h.check('another year, asked with the keyboard: no victim, said so, no chart; one month of this year: all of them', async () => {
   const year = new Date().getUTCFullYear();
   await analyst.selectOption('#st-year', String(year - 1));
-  await analyst.click('.st-form button[type=submit]');
+  await analyst.focus('#st-dim2');
+  await analyst.keyboard.press('Tab');	// the keyboard: to "Afficher", Enter
+  await analyst.keyboard.press('Enter');
   await analyst.waitForFunction((y) => (document.querySelector('.st-table caption')?.textContent || '').includes(String(y)), year - 1);
+  assert.equal(await analyst.evaluate(() => document.activeElement?.textContent), 'Afficher', 'the focus left the button');
   assert.match(await analyst.textContent('.st-table-wrap'), /Aucune victime présumée/);
   assert.equal(await analyst.isVisible('.st-chart'), false);
   await h.shot(analyst, 'stats-empty-year');

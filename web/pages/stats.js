@@ -633,8 +633,9 @@ export async function render(root, ctx) {
       q.field.focus();
       return;
     }
+    // The button stays enabled (a disabled one would drop the focus);
+    // a second press while busy does nothing.
     state.busy = true;
-    showBtn.disabled = true;
     live.textContent = t('st_loading');
     page.setAttribute('aria-busy', 'true');
     const base = new URLSearchParams(q.qs);
@@ -644,7 +645,6 @@ export async function render(root, ctx) {
       api('GET', `/api/v1/indicators?${base.toString()}`),
     ]);
     state.busy = false;
-    showBtn.disabled = false;
     page.removeAttribute('aria-busy');
     if (!page.isConnected) return;
     if (rs.status !== 200) {
