@@ -197,14 +197,22 @@ try {
     assert.equal(c.version, 2);
   });
 
-  // A second registration of the same person shows the first as a possible duplicate.
-  const dup = await sopApi.call('POST', '/api/v1/cases', { victim: { given_name: 'Aminata', family_name: 'Diarra',
-    date_of_birth: '1998-03-14', sex: 'female' }, identification: { date: '2026-01-05', region: 'bamako',
-    exploitation_types: ['forced_labour'] } });
-  await h.check('the API finds the possible duplicate the page would list', async () => {
-    assert.equal(dup.status, 201);
-    assert.ok(dup.data.possible_duplicates.some((d) => d.id === caseId));
+  // A second registration of the same person lists the first as a possible duplicate.
+  await go(police, '#/cases/new');
+  await police.fill('#f-victim-given_name', 'Aminata');
+  await police.fill('#f-victim-family_name', 'DIARRA');
+  await police.fill('#f-victim-date_of_birth', '1998-03-14');
+  await police.selectOption('#f-victim-sex', 'female');
+  await police.check('#f-identification-exploitation_types-forced_labour');
+  await police.click('#register-save');
+  await police.waitForSelector('#open-case');
+  await h.check('a second registration of the same person lists the first as a possible duplicate', async () => {
+    const links = await police.locator('#duplicates a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    assert.deepEqual(links, [`#/cases/${caseId}`]);
+    assert.match(await police.locator('#duplicates').innerText(), /même nom et même date de naissance/);
   });
+  await h.shot(police, 'possible-duplicate');
+  await follow(police, '#duplicates a', new RegExp(`#/cases/${caseId}$`));
 
   // Consent, then the referral to the shelter.
   await police.selectOption('#consent-scope', 'assistance');
