@@ -67,6 +67,37 @@ async function visibleTexts(page) {
     .filter((s) => s.length > 0));
 }
 
+// Text of the page's area whose contrast with its background is under WCAG
+// AA (4.5:1; 3:1 for large text), as "ratio: text".
+function lowContrast(page) {
+  return page.$$eval('#page *', (els) => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = (c) => {
+      const f = (v) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+    };
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c;
+      }
+      return [255, 255, 255];
+    };
+    const bad = [];
+    for (const el of els) {
+      if (!el.getClientRects().length) continue;
+      if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+      const cs = getComputedStyle(el);
+      const a = lum(rgb(cs.color)), b = lum(background(el));
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const need = size >= 24 || (Number(cs.fontWeight) >= 700 && size >= 18.66) ? 3 : 4.5;
+      if (ratio < need) bad.push(`${ratio.toFixed(2)}: ${el.textContent.trim().slice(0, 40)}`);
+    }
+    return bad;
+  });
+}
+
 // ---------------------------------------------------------------- statistics
 const analyst = await h.newPage({ tag: 'analyst' });
 await h.login(analyst, 'comite.analyste');
@@ -128,6 +159,10 @@ await h.check('the indicators are listed with their definitions in French', asyn
   const heads = await analyst.$$eval('.st-ind h3', (x) => x.map((e) => e.textContent));
   assert.ok(heads.length >= 8, `indicators: ${heads.length}`);
   assert.ok(heads.some((s) => /par tranche d'âge/.test(s)), heads.join(' | '));
+});
+
+await h.check('text contrast meets WCAG AA on the statistics page', async () => {
+  assert.deepEqual(await lowContrast(analyst), []);
 });
 
 let csv = '';
@@ -267,6 +302,10 @@ await h.check('the administrator opens an account in a police desk: it waits for
   await h.shot(admin, 'admin-account-waiting');
 });
 
+await h.check('text contrast meets WCAG AA on the administration page', async () => {
+  assert.deepEqual(await lowContrast(admin), []);
+});
+
 await h.check('the administrator cannot turn it on: no reactivate button, the rule is explained', async () => {
   const row = admin.locator('#ad-h-accounts ~ .ad-list tr[data-user="agent.nouveau"]');
   assert.equal(await row.locator('[data-action="ad_reactivate"]').count(), 0);
@@ -345,6 +384,10 @@ await h.check('the auditor runs the audit check and it holds', async () => {
   assert.equal(v.ok, true);
   assert.ok(n > 20 && n <= v.records, `${n} records shown, ${v.records} now`);
   await h.shot(auditor, 'audit-verified');
+});
+
+await h.check('text contrast meets WCAG AA on the audit page', async () => {
+  assert.deepEqual(await lowContrast(auditor), []);
 });
 
 await h.check('the trail is paged: older records, then back', async () => {
