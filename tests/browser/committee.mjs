@@ -369,6 +369,32 @@ await h.check('the administrator then sees the account active', async () => {
   assert.match(await row.textContent(), /Actif/);
 });
 
+await h.check('an account outside the field: active at once; reset, deactivated, reactivated', async () => {
+  const COMMITTEE = 'Comité national de lutte contre la traite';
+  await admin.fill('#ad-u-name', 'analyste.second');
+  await admin.selectOption('#ad-u-role', 'analyst');
+  await admin.selectOption('#ad-u-org', { label: `${COMMITTEE} (Comité national de coordination de la lutte contre la traite des personnes)` });
+  await admin.click('#ad-user-form button[type=button]');
+  await admin.click('#ad-user-form button[type=submit]');
+  await admin.waitForFunction(() => /ouvert et actif/.test(document.querySelector('.ad-live')?.textContent || ''));
+  const row = () => admin.locator('#ad-h-accounts ~ .ad-list tr[data-user="analyste.second"]');
+  assert.match(await row().textContent(), /Actif/);
+  await row().locator('[data-action="ad_reset"]').click();
+  const pw = row().locator('input[type=text]');
+  assert.match(await pw.inputValue(), /^[A-Za-z2-9]{4}(-[A-Za-z2-9]{4}){3}$/);
+  await row().locator('button[type=submit]').click();
+  await admin.waitForFunction(() => /Mot de passe de analyste.second réinitialisé/.test(document.querySelector('.ad-live')?.textContent || ''));
+  await row().locator('[data-action="ad_deactivate"]').click();
+  await admin.waitForFunction(() => /analyste.second désactivé/.test(document.querySelector('.ad-live')?.textContent || ''));
+  assert.match(await row().textContent(), /Désactivé/);
+  await row().locator('[data-action="ad_reactivate"]').click();
+  await admin.waitForFunction(() => /analyste.second réactivé/.test(document.querySelector('.ad-live')?.textContent || ''));
+  assert.match(await row().textContent(), /Actif/);
+  const users = (await (await h.api('admin')).call('GET', '/api/v1/users')).data.items;
+  const u = users.find((x) => x.username === 'analyste.second');
+  assert.ok(u && u.active && u.must_change_password, JSON.stringify(u));
+});
+
 // --------------------------------------------------------------------- audit
 const auditor = await h.newPage({ tag: 'auditor' });
 await h.login(auditor, 'comite.audit');
@@ -404,6 +430,20 @@ await h.check('the trail is paged: older records, then back', async () => {
   assert.equal(await auditor.textContent('.au-table tbody tr'), top);
   const actions = await auditor.$$eval('.au-table tbody td:nth-child(2)', (x) => x.map((e) => e.textContent));
   assert.ok(actions.some((a) => /user\./.test(a)), actions.join(' '));
+});
+
+await h.check('a click on a user in the trail shows that user\'s records only', async () => {
+  const btn = auditor.locator('.au-table tbody td:nth-child(3) button').first();
+  const id = await btn.getAttribute('title');
+  await btn.click();
+  await auditor.waitForFunction((v) => document.querySelector('#au-user')?.value === v, id);
+  await auditor.waitForSelector('.au-page:not([aria-busy]) .au-table');
+  await auditor.waitForFunction((v) => [...document.querySelectorAll('.au-table tbody td:nth-child(3) button')]
+    .every((b) => b.getAttribute('title') === v), id);
+  const n = await auditor.$$eval('.au-table tbody tr', (r) => r.length);
+  assert.ok(n >= 1, 'no record');
+  await auditor.click('.au-page form button.ad-btn:not([type=submit])');
+  await auditor.waitForFunction(() => document.querySelector('#au-user')?.value === '');
 });
 
 await h.check('the language switch changes every visible label of the audit page', async () => {
