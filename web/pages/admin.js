@@ -27,6 +27,7 @@ const STRINGS = {
     ad_status: 'État', ad_created: 'Ouvert le', ad_actions: 'Actions',
     ad_active: 'Actif', ad_inactive: 'Désactivé',
     ad_waiting: 'En attente d\'approbation par un·e superviseur·e de {org}',
+    ad_waiting_you: 'En attente de votre approbation (ou d\'un·e autre superviseur·e)',
     ad_must_change: 'mot de passe provisoire',
     ad_deactivate: 'Désactiver', ad_reactivate: 'Réactiver', ad_reset: 'Réinitialiser le mot de passe',
     ad_approve: 'Approuver', ad_suspend: 'Suspendre',
@@ -67,6 +68,7 @@ const STRINGS = {
     ad_status: 'Status', ad_created: 'Opened', ad_actions: 'Actions',
     ad_active: 'Active', ad_inactive: 'Deactivated',
     ad_waiting: 'Waiting for approval by a supervisor of {org}',
+    ad_waiting_you: 'Waiting for your approval (or another supervisor\'s)',
     ad_must_change: 'temporary password',
     ad_deactivate: 'Deactivate', ad_reactivate: 'Reactivate', ad_reset: 'Reset the password',
     ad_approve: 'Approve', ad_suspend: 'Suspend',
@@ -165,7 +167,7 @@ export async function render(root, ctx) {
 
   function statusOf(u) {
     if (u.active) return h('span', { class: 'ad-badge ad-ok' }, t('ad_active'));
-    if (waiting(u)) return h('span', { class: 'ad-badge ad-wait' }, t('ad_waiting', { org: orgName(u.organisation_id) }));
+    if (waiting(u)) return h('span', { class: 'ad-badge ad-wait' }, isAdmin ? t('ad_waiting', { org: orgName(u.organisation_id) }) : t('ad_waiting_you'));
     return h('span', { class: 'ad-badge ad-off' }, t('ad_inactive'));
   }
 
