@@ -305,6 +305,8 @@ try {
     assert.match(blocked, /Référer pour assistance/);
     assert.match(blocked, /enfant doit être référé aux services de protection de l'enfance/);
     assert.equal(await police.locator('#transitions button[data-transition="refer_for_assistance"]').count(), 0);
+    // A caseworker cannot close a case: the SOP keeps it for supervisors.
+    assert.match(await police.locator('#others li[data-transition="close_at_identification"]').innerText(), /réservé aux rôles : .*Superviseur/i);
   });
   await h.shot(police, 'child-case-blocked');
 

@@ -50,6 +50,8 @@ addStrings({
     tl_referral_created: 'Orientation envoyée', tl_referral_accepted: 'Orientation acceptée',
     tl_referral_declined: 'Orientation refusée', tl_referral_withdrawn: 'Orientation retirée',
     tl_referral_completed: 'Orientation terminée', tl_stage_changed: 'Changement d\'étape',
+    others_title: 'Autres actions de cette étape', tr_kinds: 'réservé à : {list}.', tr_roles: 'réservé aux rôles : {list}.',
+    tr_lead: 'réservé à l\'organisation cheffe de file.', tr_not_now: 'pas possible maintenant.',
     edit_open: 'Compléter ou corriger', edit_title: 'Compléter ou corriger les informations',
     edit_save: 'Enregistrer les modifications', edit_cancel: 'Annuler', edit_none: 'Rien n\'a changé.',
     edit_saved: 'Informations enregistrées.', edit_stale: 'Le dossier a été modifié entre-temps : voici sa version actuelle, reprenez la modification.',
@@ -96,6 +98,8 @@ addStrings({
     tl_referral_created: 'Referral sent', tl_referral_accepted: 'Referral accepted',
     tl_referral_declined: 'Referral declined', tl_referral_withdrawn: 'Referral withdrawn',
     tl_referral_completed: 'Referral completed', tl_stage_changed: 'Stage change',
+    others_title: 'Other actions at this stage', tr_kinds: 'only for: {list}.', tr_roles: 'only for the roles: {list}.',
+    tr_lead: 'only for the lead organisation.', tr_not_now: 'not possible now.',
     edit_open: 'Complete or correct', edit_title: 'Complete or correct the information',
     edit_save: 'Save the changes', edit_cancel: 'Cancel', edit_none: 'Nothing changed.',
     edit_saved: 'Information saved.', edit_stale: 'The case was changed meanwhile: here is its current version, make the change again.',
@@ -328,6 +332,23 @@ export async function render(root, ctx) {
         el('ul', { id: 'blocked' }, blocked.map((b) => el('li', { dataset: { transition: b.id } },
           el('strong', { text: transitionLabel(b.id) }), ` — ${b.reason?.message || ''}`))));
     }
+    // The SOP's other transitions from this stage, and who may make them.
+    const known = new Set([...allowed.map((x) => x.id), ...blocked.map((x) => x.id)]);
+    const others = (sop.transitions || []).filter((x) => x.from === c.stage && !known.has(x.id));
+    if (others.length) {
+      const kind = me.organisation.kind;
+      const why = (x) => {
+        if (!(x.kinds || []).includes(kind))
+          return t('tr_kinds', { list: x.kinds.map((k) => codeLabel(sop, 'kind', k)).join(', ') });
+        if (!(x.roles || []).includes(me.role))
+          return t('tr_roles', { list: x.roles.map((r) => codeLabel(sop, 'role', r)).join(', ') });
+        if (x.lead_only && c.lead_organisation?.id !== me.organisation.id) return t('tr_lead');
+        return t('tr_not_now');
+      };
+      sec.append(el('h3', { text: t('others_title') }),
+        el('ul', { id: 'others' }, others.map((x) => el('li', { dataset: { transition: x.id } },
+          el('strong', { text: pick(x.label) }), ` — ${why(x)}`))));
+    }
     return sec;
   }
 
@@ -413,7 +434,9 @@ export async function render(root, ctx) {
     const allKinds = new Set(rules.flatMap((r) => r.to));
     const eligible = organisations.filter((o) => o.id !== mine && allKinds.has(o.kind));
     const inForce = (c.consents || []).filter((x) => x.in_force);
-    const svcSel = select('referral-service', 'service', services.map((s) => ({ value: s, text: codeLabel(sop, 'service', s) })));
+    // A child must be referred to child protection first: offered by default.
+    const svcSel = select('referral-service', 'service', services.map((s) => ({ value: s, text: codeLabel(sop, 'service', s) })),
+      c.child && services.includes('child_protection') ? 'child_protection' : undefined);
     const orgSel = el('select', { id: 'referral-org', name: 'to_organisation_id' },
       eligible.map((o) => el('option', { value: o.id, dataset: { kind: o.kind },
         text: `${o.name} (${codeLabel(sop, 'kind', o.kind)})` })));
