@@ -30,16 +30,20 @@ const PHONE = '+223 76 55 01';
 function today() { return new Date().toISOString().slice(0, 10); }
 
 // 6 women 18-24 (Bamako), 6 men 25-34 (Gao), 5 women 35-49 (Mopti),
-// 2 boys 12-17 (Kayes): by age band, 12-17 (2) is below k = 5 and
-// another band is suppressed with it.
+// 2 boys 12-17 (Kayes), 5 men 18-24 (Bamako), 5 women 25-34 (Gao): by age
+// band, 12-17 (2) is below k = 5 and another band is suppressed with it;
+// by region and sex, Bamako's and Gao's cells are 5 or more.
 const groups = [
   { n: 6, sex: 'female', age: 20, region: 'bamako', types: ['forced_labour'], who: 'police.agent' },
   { n: 6, sex: 'male', age: 30, region: 'gao', types: ['forced_begging'], who: 'police.agent' },
   { n: 5, sex: 'female', age: 40, region: 'mopti', types: ['domestic_servitude'], who: 'ong.agent' },
   { n: 2, sex: 'male', age: 15, region: 'kayes', types: ['forced_begging'], who: 'ong.agent' },
+  { n: 5, sex: 'male', age: 22, region: 'bamako', types: ['forced_labour'], who: 'ong.agent' },
+  { n: 5, sex: 'female', age: 31, region: 'gao', types: ['domestic_servitude'], who: 'ong.agent' },
 ];
+const TOTAL = String(groups.reduce((n, g) => n + g.n, 0));
 const names = [];
-await h.check('fixture: 19 cases registered through the API', async () => {
+await h.check(`fixture: ${TOTAL} cases registered through the API`, async () => {
   const sessions = {};
   let i = 0;
   for (const g of groups) {
@@ -118,13 +122,13 @@ await h.check('the dimension choices come from the API', async () => {
 
 await analyst.selectOption('#st-dim1', 'age_band');
 await analyst.click('.st-form button[type=submit]');
-await analyst.waitForFunction(() => /tranche d'âge/.test(document.querySelector('.st-table caption')?.textContent || ''));
+await analyst.waitForFunction(() => /tranche d'âge/.test(document.querySelector('.st-table-wrap .st-table caption')?.textContent || ''));
 await analyst.waitForSelector('.st-chart canvas');
 await analyst.waitForTimeout(300);
 await h.shot(analyst, 'stats-by-age-band');
 
 await h.check('the table marks suppressed cells, shows the others, and the notes say why', async () => {
-  const rows = await analyst.$$eval('.st-table tbody tr', (trs) => trs.map((tr) => ({
+  const rows = await analyst.$$eval('.st-table-wrap .st-table tbody tr', (trs) => trs.map((tr) => ({
     label: tr.querySelector('th').textContent, text: tr.querySelector('td').textContent,
     suppressed: tr.querySelector('td').classList.contains('st-suppressed') })));
   const hidden = rows.filter((r) => r.suppressed);
@@ -134,7 +138,7 @@ await h.check('the table marks suppressed cells, shows the others, and the notes
   assert.ok(kid && kid.suppressed, `12-17 (2 victims) not suppressed: ${JSON.stringify(rows)}`);
   assert.ok(!rows.some((r) => /^[1-4]$/.test(r.text.trim())), 'a count below k is shown');
   const shown = rows.filter((r) => !r.suppressed).map((r) => Number(r.text));
-  assert.ok(shown.includes(6), `shown: ${shown}`);
+  assert.deepEqual(shown, [11, 11], `shown: ${shown}`);
   assert.match(await analyst.textContent('.st-notes'), /k = 5/);
 });
 
@@ -209,12 +213,54 @@ await h.check('the language switch changes every visible label, and back', async
   const left = en.filter((s) => fr.includes(s) && !/^[\d\s.,:%+()–\-—→↓·h]*$/.test(s) && !same.has(s)
     && !/^\d{1,2}-\d{1,2}$|^50\+$/.test(s));
   assert.deepEqual(left, [], `still in French after the switch: ${JSON.stringify(left)}`);
-  assert.match(await analyst.textContent('.st-table caption'), /Presumed victims by age band/);
+  assert.match(await analyst.textContent('.st-table-wrap .st-table caption'), /Presumed victims by age band/);
   assert.equal(await analyst.inputValue('#st-dim1'), 'age_band');
-  const rows = await analyst.$$eval('.st-table td.st-suppressed', (x) => x.map((e) => e.textContent));
+  const rows = await analyst.$$eval('.st-table-wrap .st-table td.st-suppressed', (x) => x.map((e) => e.textContent));
   assert.ok(rows.length >= 2 && rows.every((s) => /suppressed/.test(s)), JSON.stringify(rows));
   await analyst.click('#lang');
   await analyst.waitForFunction(() => document.querySelector('#st-h1')?.textContent === 'Statistiques anonymisées');
+});
+
+await h.check('two breakdowns: a cross table with its margins; the chart draws what is published', async () => {
+  // Colours of the series, as in stats.js.
+  const COLORS = [[0x1f, 0x5f, 0xa8], [0xb3, 0x50, 0x00]];
+  const pixels = (rgb) => analyst.$eval('.st-chart canvas', (c, [r, g, b]) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4)
+      if (Math.abs(d[i] - r) < 6 && Math.abs(d[i + 1] - g) < 6 && Math.abs(d[i + 2] - b) < 6) n++;
+    return n;
+  }, rgb);
+  for (const [d1, d2] of [['age_band', 'sex'], ['region', 'sex']]) {
+    await analyst.selectOption('#st-dim1', d1);
+    await analyst.selectOption('#st-dim2', d2);
+    await analyst.click('.st-form button[type=submit]');
+    await analyst.waitForFunction((d) => document.querySelector('#st-dim1').value === d
+      && document.querySelector('.st-table.st-cross'), d1);
+    await analyst.waitForSelector('.st-chart canvas');
+    await analyst.waitForTimeout(300);
+    await h.shot(analyst, `stats-${d1}-${d2}`);
+    const heads = await analyst.$$eval('.st-cross thead th', (x) => x.map((e) => e.textContent));
+    assert.deepEqual(heads.slice(1), ['Féminin', 'Masculin', 'Total'], `${d1} × ${d2}`);
+    assert.equal((await analyst.textContent('.st-cross tfoot td:last-child')).trim(), TOTAL);
+    // published, non-zero crossed cells of each column (series)
+    const shown = await analyst.$$eval('.st-cross tbody tr', (trs) => [1, 2].map((col) => trs.some((tr) => {
+      const td = tr.children[col];
+      return !td.classList.contains('st-suppressed') && Number(td.textContent) > 0;
+    })));
+    const legend = await analyst.$$eval('.st-legend li', (x) => x.map((e) => e.textContent));
+    if (shown.some(Boolean)) {
+      assert.deepEqual(legend, ['Féminin', 'Masculin', 'Case masquée']);
+      for (const i of [0, 1]) {
+        const n = await pixels(COLORS[i]);
+        assert.ok(shown[i] ? n > 300 : n === 0, `${d1} × ${d2}: series ${i} published ${shown[i]}, ${n} pixels`);
+      }
+    } else {
+      // every crossed cell withheld: the chart shows the published margins
+      assert.match(await analyst.textContent('.st-block'), /Toutes les cases croisées sont masquées/);
+      assert.ok(await pixels(COLORS[0]) > 300, `${d1} × ${d2}: margins not drawn`);
+    }
+  }
 });
 
 await h.check('at 360 px wide the statistics page fits the screen', async () => {
@@ -232,7 +278,7 @@ await h.check('another year, asked with the keyboard: no victim, said so, no cha
   await analyst.focus('#st-dim2');
   await analyst.keyboard.press('Tab');	// the keyboard: to "Afficher", Enter
   await analyst.keyboard.press('Enter');
-  await analyst.waitForFunction((y) => (document.querySelector('.st-table caption')?.textContent || '').includes(String(y)), year - 1);
+  await analyst.waitForFunction((y) => (document.querySelector('.st-table-wrap .st-table caption')?.textContent || '').includes(String(y)), year - 1);
   assert.equal(await analyst.evaluate(() => document.activeElement?.textContent), 'Afficher', 'the focus left the button');
   assert.match(await analyst.textContent('.st-table-wrap'), /Aucune victime présumée/);
   assert.equal(await analyst.isVisible('.st-chart'), false);
@@ -242,8 +288,8 @@ await h.check('another year, asked with the keyboard: no victim, said so, no cha
   await analyst.selectOption('#st-from', m);
   await analyst.selectOption('#st-to', m);
   await analyst.click('.st-form button[type=submit]');
-  await analyst.waitForFunction((y) => (document.querySelector('.st-table caption')?.textContent || '').includes(String(y)), year);
-  assert.equal((await analyst.textContent('.st-table tfoot td')).trim(), '19');
+  await analyst.waitForFunction((y) => (document.querySelector('.st-table-wrap .st-table caption')?.textContent || '').includes(String(y)), year);
+  assert.equal((await analyst.textContent('.st-table-wrap .st-table tfoot td:last-child')).trim(), TOTAL);
   if (m !== '01') {
     await analyst.selectOption('#st-from', '12');
     await analyst.selectOption('#st-to', '01');
@@ -352,10 +398,10 @@ await h.check('the police supervisor sees the account waiting and approves it', 
 
 await h.check('a supervisor sees the statistics of the cases their organisation leads, without HTCDS', async () => {
   await chef.goto(`${h.url}/#/stats`);
-  await chef.waitForSelector('.st-page .st-table tfoot');
+  await chef.waitForSelector('.st-page .st-table-wrap .st-table tfoot');
   assert.match(await chef.textContent('.st-scope'), /votre organisation/);
   assert.equal(await chef.locator('button[data-format="htcds"]').count(), 0);
-  assert.equal((await chef.textContent('.st-table tfoot td')).trim(), '12');	// 6 + 6 police cases
+  assert.equal((await chef.textContent('.st-table-wrap .st-table tfoot td')).trim(), '12');	// 6 + 6 police cases
   await h.shot(chef, 'supervisor-stats');
 });
 

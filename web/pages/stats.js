@@ -37,6 +37,7 @@ const STRINGS = {
     st_chart: 'Graphique', st_chart_y: 'Victimes présumées',
     st_chart_gaps: 'Les cases masquées ne sont pas dessinées, pas même comme zéro : elles apparaissent en pointillés sur l\'axe.',
     st_chart_margins: 'Trop de valeurs pour « {dim2} » : le graphique montre les totaux par « {dim1} » ; le tableau donne le détail.',
+    st_chart_withheld: 'Toutes les cases croisées sont masquées : le graphique montre les totaux par « {dim1} ».',
     st_chart_alt: 'Graphique en barres des victimes présumées par {dims}. Les chiffres sont dans le tableau.',
     st_chart_none: 'Choisissez une ventilation pour voir un graphique.',
     st_chart_unavailable: 'Le graphique n\'a pas pu être chargé ; le tableau donne les mêmes chiffres.',
@@ -91,6 +92,7 @@ const STRINGS = {
     st_chart: 'Chart', st_chart_y: 'Presumed victims',
     st_chart_gaps: 'Suppressed cells are not drawn, not even as zero: they show as dashed outlines on the axis.',
     st_chart_margins: 'Too many values of "{dim2}": the chart shows the totals by "{dim1}"; the table has the detail.',
+    st_chart_withheld: 'Every crossed cell is suppressed: the chart shows the totals by "{dim1}".',
     st_chart_alt: 'Bar chart of presumed victims by {dims}. The figures are in the table.',
     st_chart_none: 'Choose a breakdown to see a chart.',
     st_chart_unavailable: 'The chart could not be loaded; the table gives the same figures.',
@@ -359,7 +361,10 @@ export async function render(root, ctx) {
 
   // rows and columns of the answer, in order, and a lookup of its cells
   function shape(s) {
-    const dims = s.dimensions || [];
+    // in the order the user chose them (the server may list them otherwise)
+    const order = state.order || [];
+    const rank = (d) => (order.indexOf(d) < 0 ? 9 : order.indexOf(d));
+    const dims = [...(s.dimensions || [])].sort((a, b) => rank(a) - rank(b));
     const cells = new Map();
     const vals = dims.map(() => new Set());
     for (const c of s.cells || []) {
@@ -430,13 +435,16 @@ export async function render(root, ctx) {
     const groups = sh.values[0];
     let series;
     let margins = false;
-    if (d.length === 2 && sh.values[1].length <= MAX_SERIES) {
+    // Every crossed cell withheld: nothing to draw but the margins.
+    const withheld = d.length === 2 && sh.cells.size > 0
+      && [...sh.cells.values()].every((c) => c.suppressed || c.count === null);
+    if (d.length === 2 && sh.values[1].length <= MAX_SERIES && !withheld) {
       series = sh.values[1].map((c) => ({
         label: valueLabel(d[1], c),
         cell: (g) => sh.cells.get(`${g}\u0000${c}`) || { count: 0 },
       }));
     } else if (d.length === 2) {
-      margins = true;
+      margins = withheld ? 'st_chart_withheld' : 'st_chart_margins';
       series = [{ label: t('st_total'), cell: (g) => sh.margins[0].get(g) || { count: 0 } }];
     } else {
       series = [{ label: t('st_count'), cell: (g) => sh.cells.get(String(g)) || { count: 0 } }];
@@ -555,7 +563,7 @@ export async function render(root, ctx) {
     }
     chartLegend.append(h('li', {}, h('span', { class: 'st-sw st-sw-gap', 'aria-hidden': 'true' }), t('st_legend_suppressed')));
     chartNote.append(t('st_chart_gaps'));
-    if (cd.margins) chartNote.append(' ', t('st_chart_margins', { dim1: dimLabel(cd.dims[0]), dim2: dimLabel(cd.dims[1]) }));
+    if (cd.margins) chartNote.append(' ', t(cd.margins, { dim1: dimLabel(cd.dims[0]), dim2: dimLabel(cd.dims[1]) }));
     if (typeof ResizeObserver === 'function') {
       let last = width;
       const obs = new ResizeObserver(() => {
@@ -661,6 +669,7 @@ export async function render(root, ctx) {
       fillDims();
     }
     state.query = q.qs;
+    state.order = [d1.value, d2.value].filter(Boolean);
     lastQuery = { user: me.id, year: q.y, from: q.f, to: q.to, d1: d1.value, d2: d2.value };
     drawAll();
     live.textContent = t('st_updated', { from: fmtDay(rs.data.period.from, L()), to: fmtDay(rs.data.period.to, L()) });
