@@ -119,13 +119,3 @@ export function fmtDay(s, l) {
 export function apiError(r, fallback) {
   return r && r.data && r.data.error && r.data.error.message ? r.data.error.message : fallback;
 }
-
-// Calls fn on each language switch while node stays in the document; stops
-// listening once the page has been replaced.
-export function whileShown(node, onLangChange, fn) {
-  const off = onLangChange((l) => {
-    if (!node.isConnected) { off(); return; }
-    fn(l);
-  });
-  return off;
-}

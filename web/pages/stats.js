@@ -154,6 +154,7 @@ let uplotPromise = null;
 // in memory only, so that a language switch, which renders the page again,
 // shows the same figures; and the chart drawn, to let go of it then.
 let lastQuery = null;
+let knownDims = null;	// the API's list, once an answer gave it
 let chart = { plot: null, obs: null };
 function dropChart() {
   if (chart.obs) chart.obs.disconnect();
@@ -203,7 +204,7 @@ export async function render(root, ctx) {
   const thisYear = new Date().getUTCFullYear();
   if (lastQuery && lastQuery.user !== me.id) lastQuery = null;
   const q0 = lastQuery || { year: String(thisYear), from: '01', to: '12', d1: 'sex', d2: '' };
-  const state = { stats: null, indicators: null, available: null, sop: null, busy: false };
+  const state = { stats: null, indicators: null, available: knownDims, sop: null, busy: false };
 
   const ids = { year: 'st-year', from: 'st-from', to: 'st-to', d1: 'st-dim1', d2: 'st-dim2', hint: 'st-month-hint', err: 'st-form-error' };
   const years = Array.from({ length: 10 }, (_, i) => String(thisYear - i));
@@ -664,8 +665,10 @@ export async function render(root, ctx) {
     }
     state.stats = rs.data;
     state.indicators = ri.status === 200 ? ri.data : null;
-    if (Array.isArray(rs.data.available_dimensions) && !state.available) {
+    if (Array.isArray(rs.data.available_dimensions)
+        && JSON.stringify(rs.data.available_dimensions) !== JSON.stringify(state.available)) {
       state.available = rs.data.available_dimensions;
+      knownDims = state.available;
       fillDims();
     }
     state.query = q.qs;
