@@ -263,6 +263,17 @@ await h.check('two breakdowns: a cross table with its margins; the chart draws w
   }
 });
 
+await h.check('a multi-valued breakdown says how it counts', async () => {
+  await analyst.selectOption('#st-dim1', 'exploitation_type');
+  await analyst.selectOption('#st-dim2', '');
+  assert.match(await analyst.$eval('#st-dim1', (e) => e.selectedOptions[0].textContent), /plusieurs valeurs par victime/);
+  await analyst.click('.st-form button[type=submit]');
+  await analyst.waitForFunction(() => /exploitation/.test(document.querySelector('.st-table-wrap caption')?.textContent || ''));
+  assert.match(await analyst.textContent('.st-notes'), /comptent une victime une fois par valeur/);
+  const labels = await analyst.$$eval('.st-table-wrap tbody th', (x) => x.map((e) => e.textContent));
+  assert.ok(labels.includes('Travail forcé') || labels.some((l) => /forcé/.test(l)), labels.join(' | '));
+});
+
 await h.check('at 360 px wide the statistics page fits the screen', async () => {
   await analyst.setViewportSize({ width: 360, height: 740 });
   await analyst.waitForTimeout(500);
