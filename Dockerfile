@@ -43,7 +43,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
  && test -f node_modules/uplot/dist/uPlot.iife.min.js \
  && test -f node_modules/uplot/dist/uPlot.min.css
 
@@ -59,12 +59,17 @@ RUN useradd --system --uid 10001 --user-group --no-create-home \
 COPY --from=build /src/build/passerelle /usr/local/bin/passerelle
 COPY --from=build /src/web /usr/share/passerelle/web
 COPY --from=build /src/sop /usr/share/passerelle/sop
-COPY --from=web /src/node_modules/uplot/dist /usr/share/passerelle/node_modules/uplot/dist
-COPY --from=web /src/node_modules/uplot/LICENSE /usr/share/passerelle/node_modules/uplot/LICENSE
+COPY --from=web /src/node_modules/uplot/LICENSE \
+     /usr/share/passerelle/node_modules/uplot/
+COPY --from=web /src/node_modules/uplot/dist/uPlot.iife.min.js \
+     /src/node_modules/uplot/dist/uPlot.esm.js \
+     /src/node_modules/uplot/dist/uPlot.min.css \
+     /usr/share/passerelle/node_modules/uplot/dist/
 # Fails the image build when the binary needs a library not installed above.
 RUN if ldd /usr/local/bin/passerelle | grep 'not found'; then exit 1; fi
 
 ENV PASSERELLE_WEB_ROOT=/usr/share/passerelle/web \
+    PASSERELLE_LIB_ROOT=/usr/share/passerelle/node_modules \
     PASSERELLE_SOP=/usr/share/passerelle/sop/mali.json \
     PASSERELLE_LISTEN=0.0.0.0:8080 \
     PASSERELLE_KEY_FILE=/run/secrets/passerelle.key

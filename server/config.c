@@ -45,6 +45,10 @@ static const struct cfg_row cfg_rows[] = {
 	    "SOP definition file" },
 	{ "web_root", "PASSERELLE_WEB_ROOT", CFG_STR, OFF(web_root), "web", 0, 0,
 	    "folder of the browser application" },
+	{ "lib_root", "PASSERELLE_LIB_ROOT", CFG_STR, OFF(lib_root), NULL, 0, 0,
+	    "installed npm packages the application uses (a fixed list of "
+	    "their files is served under /lib/; default: node_modules next to "
+	    "the web root)" },
 	{ "tls_cert", "PASSERELLE_TLS_CERT", CFG_STR, OFF(tls_cert), NULL, 0, 0,
 	    "PEM certificate chain: serve HTTPS (with tls_key)" },
 	{ "tls_key", "PASSERELLE_TLS_KEY", CFG_STR, OFF(tls_key), NULL, 0, 0,

@@ -20,6 +20,7 @@ struct config {
 	char *key_file;
 	char *sop;
 	char *web_root;
+	char *lib_root;		/* NULL: <web_root>/../node_modules */
 	char *tls_cert;
 	char *tls_key;
 	long threads;		/* resolved: never 0 after config_load */

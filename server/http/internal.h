@@ -107,6 +107,15 @@ char *reply_error_body_code(enum pa_err e, const char *code, int en,
  */
 int static_open(int rootfd, const char *path, int *fd, struct stat *st,
     const char **ctype);
+/* 1 when path is under /lib/, the library files' own folder. */
+int static_lib_path(const char *path);
+/*
+ * Opens one of the fixed library files (npm packages the application uses)
+ * under the library root libfd, with static_open's care. Returns 0, or -1
+ * for a path not on the list or a file absent.
+ */
+int static_lib_open(int libfd, const char *path, int *fd, struct stat *st,
+    const char **ctype);
 /* Strong ETag for a file (device, inode, size, modification time). */
 void static_etag(const struct stat *st, char *buf, size_t len);
 /* Media type by file name extension. */

@@ -39,10 +39,11 @@
 static struct {
 	const struct config *cfg;
 	int rootfd;
+	int libfd;		/* library root, or -1: no /lib/ files */
 	int tls;
 	uint32_t id_prefix;
 	atomic_uint_fast64_t next_id;
-} srv = { NULL, -1, 0, 0, 0 };
+} srv = { NULL, -1, -1, 0, 0, 0 };
 
 /*
  * Every open connection, for two guards libmicrohttpd lacks: a deadline on
@@ -367,7 +368,10 @@ serve_static(struct req *r)
 	int fd;
 
 	r->slot = METRICS_SLOT_STATIC;
-	if (srv.rootfd < 0 ||
+	if (static_lib_path(r->path)) {
+		if (static_lib_open(srv.libfd, r->path, &fd, &st, &ctype) != 0)
+			return send_error(r, PA_NOT_FOUND);
+	} else if (srv.rootfd < 0 ||
 	    static_open(srv.rootfd, r->path, &fd, &st, &ctype) != 0)
 		return send_error(r, PA_NOT_FOUND);
 	static_etag(&st, etag, sizeof(etag));
@@ -994,6 +998,36 @@ read_small_file(const char *path, const char *what)
 	return buf;
 }
 
+/*
+ * The library root: as configured (it must open), else node_modules next to
+ * the web root, where scripts/setup installs it (without it the pages still
+ * work, without charts: say so once).
+ */
+static int
+open_lib_root(const struct config *c)
+{
+	char def[4096];
+	const char *path = c->lib_root;
+
+	if (path == NULL) {
+		if ((size_t)snprintf(def, sizeof(def), "%s/../node_modules",
+		    c->web_root) >= sizeof(def))
+			def[0] = '\0';
+		path = def;
+	}
+	srv.libfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (srv.libfd >= 0)
+		return 0;
+	if (c->lib_root != NULL) {
+		log_error("PASSERELLE_LIB_ROOT (--lib-root): cannot open %s: %s",
+		    c->lib_root, strerror(errno));
+		return -1;
+	}
+	log_warn("serve: no %s (PASSERELLE_LIB_ROOT): the statistics page "
+	    "will have no charts", path);
+	return 0;
+}
+
 int
 http_serve(const struct config *c)
 {
@@ -1018,6 +1052,11 @@ http_serve(const struct config *c)
 	if (srv.rootfd < 0) {
 		log_error("PASSERELLE_WEB_ROOT (--web-root): cannot open %s: %s",
 		    c->web_root, strerror(errno));
+		return 1;
+	}
+	if (open_lib_root(c) != 0) {
+		close(srv.rootfd);
+		srv.rootfd = -1;
 		return 1;
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -1147,5 +1186,8 @@ out:
 	free(cert);
 	close(srv.rootfd);
 	srv.rootfd = -1;
+	if (srv.libfd >= 0)
+		close(srv.libfd);
+	srv.libfd = -1;
 	return rc;
 }

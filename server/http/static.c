@@ -103,3 +103,64 @@ fail:
 	close(dfd);
 	return -1;
 }
+
+/*
+ * Files of the npm packages the application uses, served from the library
+ * root (PASSERELLE_LIB_ROOT: the installed node_modules), so that nothing is
+ * copied into web/ by hand. Only this list: every other path under /lib/ is
+ * refused, so no other file of node_modules can be asked for.
+ */
+static const struct {
+	const char *path;		/* the request path, exactly */
+	const char *const seg[3];	/* its place under the library root */
+} libs[] = {
+	{ "/lib/uplot/uPlot.iife.min.js",
+	    { "uplot", "dist", "uPlot.iife.min.js" } },
+	{ "/lib/uplot/uPlot.esm.js", { "uplot", "dist", "uPlot.esm.js" } },
+	{ "/lib/uplot/uPlot.min.css", { "uplot", "dist", "uPlot.min.css" } },
+};
+
+int
+static_lib_path(const char *path)
+{
+	return path != NULL && strncmp(path, "/lib/", 5) == 0;
+}
+
+int
+static_lib_open(int libfd, const char *path, int *fd, struct stat *st,
+    const char **ctype)
+{
+	size_t i, s, nseg = sizeof(libs[0].seg) / sizeof(libs[0].seg[0]);
+	int dfd, nfd;
+
+	*fd = -1;
+	if (libfd < 0 || path == NULL)
+		return -1;
+	for (i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+		if (strcmp(path, libs[i].path) == 0)
+			break;
+	if (i == sizeof(libs) / sizeof(libs[0]))
+		return -1;
+	if ((dfd = dup(libfd)) < 0)
+		return -1;
+	/* The same care as the web root: no symbolic link on the way. */
+	for (s = 0; s + 1 < nseg; s++) {
+		nfd = openat(dfd, libs[i].seg[s], O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		close(dfd);
+		if ((dfd = nfd) < 0)
+			return -1;
+	}
+	nfd = openat(dfd, libs[i].seg[nseg - 1], O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC | O_NONBLOCK);
+	close(dfd);
+	if (nfd < 0)
+		return -1;
+	if (fstat(nfd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(nfd);
+		return -1;
+	}
+	*fd = nfd;
+	*ctype = static_content_type(libs[i].seg[nseg - 1]);
+	return 0;
+}

@@ -171,6 +171,21 @@ stats_dim_multi(const char *dim)
 	    dim);
 }
 
+json_t *
+stats_dims_json(void)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < sizeof(dims) / sizeof(dims[0]); i++)
+		if (json_array_append_new(a, json_pack("{s:s, s:b}", "id",
+		    dims[i], "multi_valued", stats_dim_multi(dims[i]))) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 static size_t
 dim_rank(const char *dim)
 {
@@ -1669,6 +1684,12 @@ stats_run(struct db *db, const struct stats_query *q, json_t **out)
 	    "totals", totals, "generated_at", gen, "scope",
 	    q->organisation_id ? "organisation" : "country");
 	jcells = totals = NULL;
+	/* What else may be asked: the statistics page offers these. */
+	if (*out != NULL && json_object_set_new(*out, "available_dimensions",
+	    stats_dims_json()) != 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
 	if (*out == NULL)
 		rc = PA_INTERNAL;
 	stats_period_note(*out, q);

@@ -61,6 +61,8 @@ enum pa_err stats_query_parse(struct stats_query *q, const char *from,
 int stats_dim_valid(const char *dim);
 /* 1 when a dimension counts a case once per value (several per case). */
 int stats_dim_multi(const char *dim);
+/* Every dimension, for a client to offer: [{"id","multi_valued"}]. */
+json_t *stats_dims_json(void);
 
 /* {"k","period","dimensions","multi_valued","cells","totals"}. */
 enum pa_err stats_run(struct db *db, const struct stats_query *q,

@@ -359,6 +359,85 @@ START_TEST(test_static_if_none_match_gives_304)
 }
 END_TEST
 
+/*
+ * The chart library, served from the installed npm package (the default
+ * library root: node_modules next to the web root), and nothing else of it.
+ */
+static const struct {
+	const char *path, *file, *ctype;
+} lib_files[] = {
+	{ "/lib/uplot/uPlot.iife.min.js", "uplot/dist/uPlot.iife.min.js",
+	    "text/javascript" },
+	{ "/lib/uplot/uPlot.esm.js", "uplot/dist/uPlot.esm.js",
+	    "text/javascript" },
+	{ "/lib/uplot/uPlot.min.css", "uplot/dist/uPlot.min.css", "text/css" },
+};
+
+START_TEST(test_lib_files_come_from_the_installed_package)
+{
+	static char want[262144];
+	struct harness_resp r;
+	const char *hdr[2] = { NULL, NULL };
+	char path[512], inm[160];
+	long n;
+
+	snprintf(path, sizeof(path), "%s/node_modules/%s", harness_source_dir(),
+	    lib_files[_i].file);
+	n = read_file(path, want, sizeof(want));
+	ck_assert_msg(n > 0, "%s: missing (scripts/setup installs it)", path);
+	ck_assert_int_eq(
+	    harness_http(&api_srv, "GET", lib_files[_i].path, NULL, NULL, &r),
+	    200);
+	ck_assert_msg(strncmp(harness_resp_header(&r, "Content-Type")
+	                          ? harness_resp_header(&r, "Content-Type")
+	                          : "",
+	                  lib_files[_i].ctype, strlen(lib_files[_i].ctype)) == 0,
+	    "%s: Content-Type %s", lib_files[_i].path,
+	    harness_resp_header(&r, "Content-Type"));
+	ck_assert_uint_eq(r.body_len, (size_t)n);
+	ck_assert_mem_eq(r.body, want, (size_t)n);
+	check_security_headers(&r, lib_files[_i].path);
+	ck_assert(!has_no_store(&r));
+	ck_assert_ptr_nonnull(harness_resp_header(&r, "ETag"));
+	snprintf(inm, sizeof(inm), "If-None-Match: %s",
+	    harness_resp_header(&r, "ETag"));
+	harness_resp_free(&r);
+	hdr[0] = inm;
+	ck_assert_int_eq(harness_http(&api_srv, "GET", lib_files[_i].path, hdr,
+	    NULL, &r), 304);
+	harness_resp_free(&r);
+}
+END_TEST
+
+static const char *const lib_refused[] = {
+	"/lib/uplot/package.json",
+	"/lib/uplot/README.md",
+	"/lib/uplot/dist/uPlot.min.css",
+	"/lib/uplot/uPlot.cjs.js",
+	"/lib/playwright-core/package.json",
+	"/lib/.package-lock.json",
+	"/lib/uplot/..%2Fpackage.json",
+	"/lib/uplot/%2e%2e/uplot/package.json",
+	"/lib/../package.json",
+	"/lib/",
+};
+
+START_TEST(test_lib_serves_only_its_list)
+{
+	char req[512], out[16384];
+
+	snprintf(req, sizeof(req),
+	    "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	    lib_refused[_i]);
+	ck_assert_int_gt(
+	    harness_raw(&api_srv, req, strlen(req), out, sizeof(out)), 0);
+	ck_assert_msg(harness_raw_status(out) == 404, "%s: %.60s",
+	    lib_refused[_i], out);
+	ck_assert_msg(strstr(out, "\"name\"") == NULL, "%s leaked a file",
+	    lib_refused[_i]);
+}
+END_TEST
+
 START_TEST(test_unknown_api_path_is_404_in_french_then_english)
 {
 	static const char *const en[] = { "Accept-Language: en", NULL };
@@ -1148,6 +1227,20 @@ START_TEST(test_serve_names_out_of_bounds_setting)
 }
 END_TEST
 
+START_TEST(test_serve_names_a_lib_root_it_cannot_open)
+{
+	const char *more[2] = { "PASSERELLE_LIB_ROOT=/nonexistent/passerelle",
+		NULL };
+	char out[4096];
+
+	ck_assert_int_eq(
+	    run_with("serve", start_db, start_key, more, out, sizeof(out)), 1);
+	ck_assert_msg(strstr(out, "PASSERELLE_LIB_ROOT") != NULL &&
+	                  strstr(out, "/nonexistent/passerelle") != NULL,
+	    "%s", out);
+}
+END_TEST
+
 START_TEST(test_sigterm_stops_server_with_exit_0)
 {
 	struct harness_server srv;
@@ -1397,6 +1490,10 @@ http_suite(void)
 	tcase_add_test(tc, test_static_files_carry_security_headers_and_etag);
 	tcase_add_test(tc, test_static_files_are_not_no_store);
 	tcase_add_test(tc, test_static_if_none_match_gives_304);
+	tcase_add_loop_test(tc, test_lib_files_come_from_the_installed_package,
+	    0, (int)(sizeof(lib_files) / sizeof(lib_files[0])));
+	tcase_add_loop_test(tc, test_lib_serves_only_its_list, 0,
+	    (int)(sizeof(lib_refused) / sizeof(lib_refused[0])));
 	tcase_add_test(tc, test_unknown_api_path_is_404_in_french_then_english);
 	tcase_add_test(tc, test_post_healthz_is_405_with_allow);
 	tcase_add_loop_test(tc, test_unknown_methods_are_405, 0,
@@ -1439,6 +1536,7 @@ http_suite(void)
 	    (int)(sizeof(bad_keys) / sizeof(bad_keys[0])));
 	tcase_add_test(tc, test_serve_names_unset_database_url);
 	tcase_add_test(tc, test_serve_names_unset_key_file);
+	tcase_add_test(tc, test_serve_names_a_lib_root_it_cannot_open);
 	tcase_add_loop_test(tc, test_serve_names_out_of_bounds_setting, 0,
 	    (int)(sizeof(bad_settings) / sizeof(bad_settings[0])));
 	tcase_add_test(tc, test_sigterm_stops_server_with_exit_0);

@@ -903,6 +903,35 @@ START_TEST(test_known_cases_exact_counts_by_sex)
 }
 END_TEST
 
+/* The answer lists what may be asked: each one answers, flagged as it is. */
+START_TEST(test_available_dimensions_all_answer)
+{
+	json_t *a = stats_as(&s_analyst, M1_FROM, M1_TO, NULL), *d, *b;
+	const char *id;
+	size_t i, n;
+
+	d = json_object_get(a, "available_dimensions");
+	ck_assert_msg(json_is_array(d), "no available_dimensions");
+	n = json_array_size(d);
+	ck_assert_uint_ge(n, 8);
+	for (i = 0; i < n; i++) {
+		id = json_string_value(json_object_get(json_array_get(d, i),
+		    "id"));
+		ck_assert_ptr_nonnull(id);
+		b = stats_as(&s_analyst, M1_FROM, M1_TO, id);
+		ck_assert_str_eq(jstr(b, "dimensions.0"), id);
+		ck_assert_msg(json_is_true(json_object_get(
+		    json_array_get(d, i), "multi_valued")) ==
+		        (json_array_size(json_object_get(b, "multi_valued")) ==
+		            1),
+		    "%s: multi_valued differs from the answer's", id);
+		ck_assert_int_eq(total_of(b), 21);
+		json_decref(b);
+	}
+	json_decref(a);
+}
+END_TEST
+
 /* The 3 children (12-17) are hidden, and a second age band with them:
  * the total less the published bands leaves two unknowns. */
 START_TEST(test_small_cell_and_its_complement_by_age_band)
@@ -2189,6 +2218,7 @@ stats_suite(void)
 	tcase_add_unchecked_fixture(tc, st_setup, st_teardown);
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, test_known_cases_exact_counts_by_sex);
+	tcase_add_test(tc, test_available_dimensions_all_answer);
 	tcase_add_test(tc, test_small_cell_and_its_complement_by_age_band);
 	tcase_add_test(tc, test_multi_valued_exploitation_type);
 	tcase_add_loop_test(tc, test_every_answer_matches_the_fixture, 0,

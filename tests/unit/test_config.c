@@ -76,6 +76,7 @@ START_TEST(test_config_defaults)
 	ck_assert_str_eq(c.listen_host, "127.0.0.1");
 	ck_assert_uint_eq(c.listen_port, 8080);
 	ck_assert_str_eq(c.web_root, "web");
+	ck_assert_ptr_null(c.lib_root);	/* serve: node_modules by web_root */
 	ck_assert_int_eq(c.max_body, 1048576);
 	ck_assert_int_eq(c.json_max_depth, 16);
 	ck_assert_int_eq(c.secure_cookies, 0);
@@ -142,6 +143,22 @@ START_TEST(test_config_flags_override_environment)
 	ck_assert_str_eq(c.database_url, "postgresql:///env");
 	ck_assert_str_eq(c.listen_host, "::1");
 	ck_assert_uint_eq(c.listen_port, 8443);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_config_lib_root_from_environment_and_flag)
+{
+	static const char *const flag[] = { "--lib-root=/srv/lib", NULL };
+	struct config c;
+	char err[256];
+
+	setenv("PASSERELLE_LIB_ROOT", "/opt/passerelle/node_modules", 1);
+	ck_assert_int_eq(load(&c, NULL, NULL, NULL, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.lib_root, "/opt/passerelle/node_modules");
+	config_free(&c);
+	ck_assert_int_eq(load(&c, flag, NULL, NULL, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.lib_root, "/srv/lib");
 	config_free(&c);
 }
 END_TEST
@@ -431,6 +448,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_reads_environment);
 	tcase_add_test(tc, test_config_empty_variable_counts_as_unset);
 	tcase_add_test(tc, test_config_flags_override_environment);
+	tcase_add_test(tc, test_config_lib_root_from_environment_and_flag);
 	tcase_add_test(tc, test_config_later_flag_wins);
 	tcase_add_test(tc, test_config_bool_flag_without_value);
 	tcase_add_loop_test(tc, test_config_out_of_bounds_names_variable, 0,

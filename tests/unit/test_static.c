@@ -15,6 +15,12 @@
  *   top/web/outlink        -> top/outside
  *   top/web/fifo            (a named pipe)
  *   top/web/emptydir/
+ *
+ * The library files (TCase "lib"), under a library root of our own:
+ *   top/lib/uplot/dist/uPlot.iife.min.js, uPlot.min.css
+ *   top/lib/uplot/dist/uPlot.esm.js  -> /etc/passwd
+ *   top/lib/uplot/package.json, top/lib/other/dist/uPlot.min.css
+ *   top/linked/uplot                 -> top/lib/uplot (a linked package)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -352,6 +358,125 @@ START_TEST(test_static_etag_differs_between_files)
 }
 END_TEST
 
+static int libfd = -1, linkedfd = -1;
+
+static void
+lib_setup(void)
+{
+	char p[256];
+
+	snprintf(top, sizeof(top), "/tmp/passerelle_lib_XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(top));
+	dir("lib");
+	dir("lib/uplot");
+	dir("lib/uplot/dist");
+	put("lib/uplot/dist/uPlot.iife.min.js", "var uPlot=1;\n");
+	put("lib/uplot/dist/uPlot.min.css", ".uplot{}\n");
+	link_to("/etc/passwd", "lib/uplot/dist/uPlot.esm.js");
+	put("lib/uplot/package.json", "{\"name\":\"uplot\"}\n");
+	dir("lib/other");
+	dir("lib/other/dist");
+	put("lib/other/dist/uPlot.min.css", "SECRET-OTHER\n");
+	dir("linked");
+	snprintf(p, sizeof(p), "%s/lib/uplot", top);
+	link_to(p, "linked/uplot");
+	snprintf(p, sizeof(p), "%s/lib", top);
+	libfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(libfd, 0);
+	snprintf(p, sizeof(p), "%s/linked", top);
+	linkedfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(linkedfd, 0);
+}
+
+static void
+lib_teardown(void)
+{
+	if (libfd >= 0)
+		close(libfd);
+	if (linkedfd >= 0)
+		close(linkedfd);
+	libfd = linkedfd = -1;
+	(void)nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static const struct {
+	const char *path;
+	const char *content; /* NULL: refused */
+	const char *ctype;
+} lib_opens[] = {
+	{ "/lib/uplot/uPlot.iife.min.js", "var uPlot=1;\n", "text/javascript" },
+	{ "/lib/uplot/uPlot.min.css", ".uplot{}\n", "text/css" },
+	{ "/lib/uplot/uPlot.esm.js", NULL, NULL },	/* a symbolic link */
+	{ "/lib/uplot/package.json", NULL, NULL },	/* not on the list */
+	{ "/lib/uplot/dist/uPlot.min.css", NULL, NULL },
+	{ "/lib/other/uPlot.min.css", NULL, NULL },
+	{ "/lib/other/dist/uPlot.min.css", NULL, NULL },
+	{ "/lib/uplot/uPlot%2emin.css", NULL, NULL },
+	{ "/lib/uplot/uPlot.min.css/", NULL, NULL },
+	{ "/lib/uplot/uPlot.min.css%00", NULL, NULL },
+	{ "/lib/uplot/../uplot/uPlot.min.css", NULL, NULL },
+	{ "/lib/../lib/uplot/uPlot.min.css", NULL, NULL },
+	{ "/lib/UPLOT/uPlot.min.css", NULL, NULL },
+	{ "/lib//uplot/uPlot.min.css", NULL, NULL },
+	{ "/lib/", NULL, NULL },
+	{ "/lib/uplot", NULL, NULL },
+	{ "/uplot/dist/uPlot.min.css", NULL, NULL },
+	{ "lib/uplot/uPlot.min.css", NULL, NULL },
+	{ "", NULL, NULL },
+};
+
+START_TEST(test_static_lib_open_table)
+{
+	const char *ctype = NULL;
+	struct stat st;
+	char buf[256];
+	int fd = -2, rc;
+
+	rc = static_lib_open(libfd, lib_opens[_i].path, &fd, &st, &ctype);
+	if (lib_opens[_i].content == NULL) {
+		ck_assert_msg(rc == -1, "%s: served", lib_opens[_i].path);
+		ck_assert_msg(fd == -1, "%s: fd %d left", lib_opens[_i].path,
+		    fd);
+		return;
+	}
+	ck_assert_msg(rc == 0, "%s: refused", lib_opens[_i].path);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_msg(strncmp(ctype, lib_opens[_i].ctype,
+	                  strlen(lib_opens[_i].ctype)) == 0,
+	    "%s: %s", lib_opens[_i].path, ctype);
+	slurp(fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, lib_opens[_i].content);
+}
+END_TEST
+
+START_TEST(test_static_lib_refuses_a_linked_package_and_no_root)
+{
+	const char *ctype;
+	struct stat st;
+	int fd = -2, probe, before;
+
+	before = open("/dev/null", O_RDONLY);
+	ck_assert_int_ge(before, 0);
+	close(before);
+	ck_assert_int_eq(static_lib_open(linkedfd,
+	    "/lib/uplot/uPlot.min.css", &fd, &st, &ctype), -1);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_int_eq(static_lib_open(-1, "/lib/uplot/uPlot.min.css", &fd,
+	    &st, &ctype), -1);
+	ck_assert_int_eq(static_lib_open(libfd, NULL, &fd, &st, &ctype), -1);
+	probe = open("/dev/null", O_RDONLY);
+	ck_assert_int_eq(probe, before);	/* nothing left open */
+	close(probe);
+	/* The folder the list lives in, and only it. */
+	ck_assert_int_eq(static_lib_path("/lib/uplot/uPlot.min.css"), 1);
+	ck_assert_int_eq(static_lib_path("/lib/anything"), 1);
+	ck_assert_int_eq(static_lib_path("/lib"), 0);
+	ck_assert_int_eq(static_lib_path("/library.js"), 0);
+	ck_assert_int_eq(static_lib_path("/app.js"), 0);
+	ck_assert_int_eq(static_lib_path(NULL), 0);
+}
+END_TEST
+
 static Suite *
 static_suite(void)
 {
@@ -366,6 +491,13 @@ static_suite(void)
 	tcase_add_test(tc, test_static_open_leaks_no_descriptor);
 	tcase_add_test(tc, test_static_etag_changes_when_file_changes);
 	tcase_add_test(tc, test_static_etag_differs_between_files);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lib");
+	tcase_add_unchecked_fixture(tc, lib_setup, lib_teardown);
+	tcase_add_loop_test(tc, test_static_lib_open_table, 0,
+	    (int)(sizeof(lib_opens) / sizeof(lib_opens[0])));
+	tcase_add_test(tc, test_static_lib_refuses_a_linked_package_and_no_root);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("types");
