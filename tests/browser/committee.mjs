@@ -137,8 +137,10 @@ await h.check('the table marks suppressed cells, shows the others, and the notes
   const kid = rows.find((r) => r.label.startsWith('12'));
   assert.ok(kid && kid.suppressed, `12-17 (2 victims) not suppressed: ${JSON.stringify(rows)}`);
   assert.ok(!rows.some((r) => /^[1-4]$/.test(r.text.trim())), 'a count below k is shown');
-  const shown = rows.filter((r) => !r.suppressed).map((r) => Number(r.text));
+  // every category is listed: the empty ones as 0
+  const shown = rows.filter((r) => !r.suppressed && Number(r.text) > 0).map((r) => Number(r.text));
   assert.deepEqual(shown, [11, 11], `shown: ${shown}`);
+  assert.ok(rows.every((r) => r.suppressed || /^\d+$/.test(r.text.trim())), JSON.stringify(rows));
   assert.match(await analyst.textContent('.st-notes'), /k = 5/);
 });
 
@@ -241,7 +243,8 @@ await h.check('two breakdowns: a cross table with its margins; the chart draws w
     await analyst.waitForTimeout(300);
     await h.shot(analyst, `stats-${d1}-${d2}`);
     const heads = await analyst.$$eval('.st-cross thead th', (x) => x.map((e) => e.textContent));
-    assert.deepEqual(heads.slice(1), ['Féminin', 'Masculin', 'Total'], `${d1} × ${d2}`);
+    // every category of sex, the empty ones too, then the margin
+    assert.deepEqual(heads.slice(1), ['Féminin', 'Masculin', 'Autre', 'Non précisé', 'Total'], `${d1} × ${d2}`);
     assert.equal((await analyst.textContent('.st-cross tfoot td:last-child')).trim(), TOTAL);
     // published, non-zero crossed cells of each column (series)
     const shown = await analyst.$$eval('.st-cross tbody tr', (trs) => [1, 2].map((col) => trs.some((tr) => {
@@ -250,7 +253,7 @@ await h.check('two breakdowns: a cross table with its margins; the chart draws w
     })));
     const legend = await analyst.$$eval('.st-legend li', (x) => x.map((e) => e.textContent));
     if (shown.some(Boolean)) {
-      assert.deepEqual(legend, ['Féminin', 'Masculin', 'Case masquée']);
+      assert.deepEqual(legend, ['Féminin', 'Masculin', 'Autre', 'Non précisé', 'Case masquée']);
       for (const i of [0, 1]) {
         const n = await pixels(COLORS[i]);
         assert.ok(shown[i] ? n > 300 : n === 0, `${d1} × ${d2}: series ${i} published ${shown[i]}, ${n} pixels`);

@@ -481,7 +481,10 @@ export async function render(root, ctx) {
     const s = state.stats;
     if (!s) return;
     const cd = chartData();
-    if (!cd || cd.groups.length === 0) {
+    // Every category is listed, empty ones as 0: no victim means no chart.
+    const tot = shape(s).total;
+    const none = tot && tot.count === 0;
+    if (!cd || cd.groups.length === 0 || none) {
       chartBox.hidden = true;
       chartNote.textContent = t(cd ? 'st_empty' : 'st_chart_none');
       return;
