@@ -2,7 +2,8 @@
 //
 // Contract for page modules:
 //   api(method, path, body?) -> Promise<{status, data}>
-//     JSON in and out, the CSRF token on every change, Accept-Language, no
+//     JSON in and out, the CSRF token on every request (the server wants it
+//     on reads too: the cookie alone reaches nothing), Accept-Language, no
 //     caching; status 0 when the network failed. A 401 while signed in starts
 //     the shell's session-expired flow (the page keeps nothing to do).
 //   download(path, filename) -> Promise<{status, data}>
@@ -51,7 +52,7 @@ export async function download(path, filename) {
   let res;
   try {
     res = await fetch(path, {
-      method: 'GET', headers: { 'Accept-Language': lang() },
+      method: 'GET', headers: headers(),
       credentials: 'same-origin', cache: 'no-store', redirect: 'error',
     });
   } catch {

@@ -14,5 +14,6 @@ end
 
 function request()
 	local s = sess[math.random(#sess)]
-	return wrk.format("GET", "/api/v1/cases", { ["Cookie"] = s.cookie })
+	return wrk.format("GET", "/api/v1/cases",
+	    { ["Cookie"] = s.cookie, ["X-CSRF-Token"] = s.csrf })
 end

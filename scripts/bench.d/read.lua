@@ -16,5 +16,5 @@ end
 function request()
 	local s = sess[math.random(#sess)]
 	return wrk.format("GET", "/api/v1/cases/" .. ids[math.random(#ids)],
-	    { ["Cookie"] = s.cookie })
+	    { ["Cookie"] = s.cookie, ["X-CSRF-Token"] = s.csrf })
 end

@@ -36,7 +36,7 @@ h_login(struct req *r)
 		    "wrong user name or password");
 	if (rc != PA_OK)
 		return rc;
-	req_cookie_session(r, li.token, http_config()->session_lifetime);
+	req_cookie_session(r, li.token);
 	user = auth_actor_json(&li.who);
 	r->out = json_pack("{s:s, s:o}", "csrf_token", li.csrf, "user", user);
 	explicit_bzero(&li, sizeof(li));
@@ -53,7 +53,7 @@ h_logout(struct req *r)
 		return rc;
 	if ((rc = auth_logout(db, &r->who)) != PA_OK)
 		return rc;
-	req_cookie_session(r, NULL, 0);
+	req_cookie_session(r, NULL);
 	r->status = 204;
 	return PA_OK;
 }

@@ -192,7 +192,7 @@ const char *req_header(struct req *r, const char *name);
 /* Gives the leased connection back early (before a slow step). */
 void req_db_release(struct req *r);
 /* Sets the session cookie (token NULL: clears it). */
-void req_cookie_session(struct req *r, const char *token, long max_age);
+void req_cookie_session(struct req *r, const char *token);
 /* A JSON string member of the body, or NULL. */
 const char *req_str(struct req *r, const char *name);
 

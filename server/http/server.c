@@ -201,12 +201,21 @@ http_config(void)
 }
 
 void
-req_cookie_session(struct req *r, const char *token, long max_age)
+req_cookie_session(struct req *r, const char *token)
 {
-	snprintf(r->set_cookie, sizeof(r->set_cookie),
-	    "passerelle_session=%s; Path=/; Max-Age=%ld; HttpOnly; "
-	    "SameSite=Strict%s", token ? token : "", token ? max_age : 0,
-	    srv.cfg->secure_cookies ? "; Secure" : "");
+	/* A browser-session cookie (no Max-Age) while signed in: closing the
+	 * browser forgets it; the server ends the session on its own idle and
+	 * absolute limits. */
+	if (token != NULL)
+		snprintf(r->set_cookie, sizeof(r->set_cookie),
+		    "passerelle_session=%s; Path=/; HttpOnly; "
+		    "SameSite=Strict%s", token,
+		    srv.cfg->secure_cookies ? "; Secure" : "");
+	else
+		snprintf(r->set_cookie, sizeof(r->set_cookie),
+		    "passerelle_session=; Path=/; Max-Age=0; HttpOnly; "
+		    "SameSite=Strict%s",
+		    srv.cfg->secure_cookies ? "; Secure" : "");
 }
 
 const char *
@@ -655,8 +664,8 @@ same_site(struct req *r)
 
 /*
  * Checks before any handler runs: the request's site, then for ROUTE_AUTH
- * the session, the CSRF token of a write, a pending password change, and
- * the access table.
+ * the session, its CSRF token (reads included), a pending password change,
+ * and the access table.
  */
 static enum pa_err
 guard(struct req *r)
@@ -680,7 +689,13 @@ guard(struct req *r)
 	if ((rc = auth_session(db, r->token, r->addr, &r->who)) != PA_OK)
 		return rc;
 	r->who.en = r->en;
-	if (is_write(r->method)) {
+	/*
+	 * The token on every signed-in request, reads too: the cookie alone
+	 * (a browser left open on a shared office computer, a URL typed into
+	 * its address bar, a page of another site) reaches nothing. Only the
+	 * page that signed in holds the token, in its memory.
+	 */
+	{
 		csrf = req_header(r, "X-CSRF-Token");
 		if (!auth_csrf_ok(r->token, csrf))
 			return req_fail(r, PA_FORBIDDEN, NULL,

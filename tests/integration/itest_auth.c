@@ -246,6 +246,9 @@ START_TEST(test_each_login_gets_a_fresh_token_in_a_strict_cookie)
 	ck_assert_msg(cookie_has(sc, "HttpOnly"), "not HttpOnly: %s", sc);
 	ck_assert_msg(cookie_has(sc, "SameSite=Strict"), "not Strict: %s", sc);
 	ck_assert_msg(cookie_has(sc, "Path=/"), "no Path=/: %s", sc);
+	/* A browser-session cookie: closing the browser forgets it. */
+	ck_assert_msg(strstr(sc, "Max-Age") == NULL &&
+	    strstr(sc, "Expires") == NULL, "a lasting cookie: %s", sc);
 	ck_assert_msg(!cookie_has(sc, "Secure"),
 	    "Secure over plain HTTP by default: %s", sc);
 	ck_assert_int_eq(cookie_token(&x.r, t1, sizeof(t1)), 0);
@@ -263,10 +266,11 @@ START_TEST(test_each_login_gets_a_fresh_token_in_a_strict_cookie)
 	ck_assert_msg(strcmp(t1, t2) != 0, "two logins, one token");
 	ck_assert_msg(strcmp(c1, jstr(x.j, "csrf_token")) != 0,
 	    "two logins, one CSRF token");
+	memset(&s, 0, sizeof(s));
+	snprintf(s.csrf, sizeof(s.csrf), "%s", jstr(x.j, "csrf_token"));
 	res_free(&x);
 
 	/* The new token is a session. */
-	memset(&s, 0, sizeof(s));
 	snprintf(s.token, sizeof(s.token), "%s", t2);
 	x = call(&acc.srv, &s, "GET", "/api/v1/me", NULL);
 	EXPECT(x, 200, "GET /me with the new token");
@@ -317,9 +321,13 @@ START_TEST(test_a_cookie_planted_before_login_is_not_kept)
 	ck_assert_int_eq(cookie_token(&x.r, fresh, sizeof(fresh)), 0);
 	ck_assert_msg(strcmp(fresh, planted) != 0,
 	    "the planted token was kept");
+	memset(&s, 0, sizeof(s));
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(x.j,
+	    "csrf_token")));
+	snprintf(s.csrf, sizeof(s.csrf), "%s",
+	    json_string_value(json_object_get(x.j, "csrf_token")));
 	res_free(&x);
 
-	memset(&s, 0, sizeof(s));
 	snprintf(s.token, sizeof(s.token), "%s", planted);
 	x = call(&acc.srv, &s, "GET", "/api/v1/me", NULL);
 	ck_assert_error(&x.r, 401, "unauthenticated");
@@ -331,7 +339,7 @@ START_TEST(test_a_cookie_planted_before_login_is_not_kept)
 }
 END_TEST
 
-START_TEST(test_writes_need_the_csrf_token_and_the_same_site)
+START_TEST(test_requests_need_the_csrf_token_and_writes_the_same_site)
 {
 	char cookie[160], good[160], wrong[160], origin[160];
 	struct sess s, other;
@@ -385,6 +393,26 @@ START_TEST(test_writes_need_the_csrf_token_and_the_same_site)
 	h[3] = origin;
 	x = raw_call(&acc.srv, h, "POST", "/api/v1/cases/search", "{}");
 	EXPECT(x, 200, "same origin");
+	res_free(&x);
+
+	/* Reads need the token too: the cookie alone (a browser left open on
+	 * a shared computer, an address typed by the next person) reaches
+	 * nothing. */
+	h[2] = NULL;
+	h[3] = NULL;
+	x = raw_call(&acc.srv, h, "GET", "/api/v1/cases", NULL);
+	ck_assert_error(&x.r, 403, "forbidden");
+	res_free(&x);
+	x = raw_call(&acc.srv, h, "GET", "/api/v1/me", NULL);
+	ck_assert_error(&x.r, 403, "forbidden");
+	res_free(&x);
+	h[2] = wrong;
+	x = raw_call(&acc.srv, h, "GET", "/api/v1/cases", NULL);
+	ck_assert_error(&x.r, 403, "forbidden");
+	res_free(&x);
+	h[2] = good;
+	x = raw_call(&acc.srv, h, "GET", "/api/v1/cases", NULL);
+	EXPECT(x, 200, "a read with its token");
 	res_free(&x);
 
 	/* The refused writes wrote nothing: logout still needs the token. */
@@ -1532,7 +1560,7 @@ auth_suite(void)
 	    test_each_login_gets_a_fresh_token_in_a_strict_cookie);
 	tcase_add_test(tc, test_secure_cookies_setting_marks_the_cookie_secure);
 	tcase_add_test(tc, test_a_cookie_planted_before_login_is_not_kept);
-	tcase_add_test(tc, test_writes_need_the_csrf_token_and_the_same_site);
+	tcase_add_test(tc, test_requests_need_the_csrf_token_and_writes_the_same_site);
 	tcase_add_test(tc, test_idle_session_ends);
 	tcase_add_test(tc, test_absolute_lifetime_ends_session);
 	tcase_add_test(tc, test_logout_ends_the_session_on_every_server);

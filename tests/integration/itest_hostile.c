@@ -538,7 +538,7 @@ hit(struct caller *who, const char *method, const char *path, const char *body,
 		snprintf(h_ct, sizeof(h_ct), "Content-Type: %s", ctype);
 		hdr[n++] = h_ct;
 	}
-	if (is_write(method) && who->kind != NOBODY) {
+	if (who->kind != NOBODY) {	/* reads need the token too */
 		const char *tok = NULL;
 
 		if (csrf == CSRF_OWN)
@@ -615,12 +615,17 @@ login(struct caller *who)
 static void
 session_alive(struct caller *who, const struct route *rt)
 {
+	char h_csrf[160];
+	const char *hdr[2];
 	struct harness_resp r;
 	long st;
 
 	if (who->kind != ACCOUNT || run.dead)
 		return;
-	st = harness_client_http(&who->c, &run.srv, "GET", "/api/v1/me", NULL,
+	snprintf(h_csrf, sizeof(h_csrf), "X-CSRF-Token: %s", who->csrf);
+	hdr[0] = h_csrf;
+	hdr[1] = NULL;
+	st = harness_client_http(&who->c, &run.srv, "GET", "/api/v1/me", hdr,
 	    NULL, &r);
 	harness_resp_free(&r);
 	if (st == 200)
@@ -657,11 +662,16 @@ api_post(struct caller *who, const char *path, const char *body, long want,
 static void
 api_get(struct caller *who, const char *path, json_t **out)
 {
+	char h_csrf[160];
+	const char *hdr[2];
 	struct harness_resp r;
 	long st;
 
+	snprintf(h_csrf, sizeof(h_csrf), "X-CSRF-Token: %s", who->csrf);
+	hdr[0] = h_csrf;	/* reads need the token too */
+	hdr[1] = NULL;
 	st =
-	    harness_client_http(&who->c, &run.srv, "GET", path, NULL, NULL, &r);
+	    harness_client_http(&who->c, &run.srv, "GET", path, hdr, NULL, &r);
 	ck_assert_msg(st == 200, "setup: GET %s: %ld %.300s", path, st, r.body);
 	*out = harness_json(&r);
 	harness_resp_free(&r);

@@ -73,7 +73,8 @@ jint(json_t *j, const char *path)
 	return (long long)json_integer_value(jpath(j, path));
 }
 
-/* Sends a request as s (NULL: no session), with CSRF on writes and an
+/* Sends a request as s (NULL: no session), with its CSRF token (every
+ * signed-in request carries it, reads too) and an
  * optional extra header ("Accept-Language: en"). */
 struct res
 call_h(const struct harness_server *srv, const struct sess *s,
@@ -90,7 +91,7 @@ call_h(const struct harness_server *srv, const struct sess *s,
 		    "Cookie: passerelle_session=%s", s->token);
 		h[n++] = cookie;
 	}
-	if (s != NULL && s->csrf[0] != '\0' && strcmp(method, "GET") != 0) {
+	if (s != NULL && s->csrf[0] != '\0') {
 		snprintf(csrf, sizeof(csrf), "X-CSRF-Token: %s", s->csrf);
 		h[n++] = csrf;
 	}
