@@ -1,4 +1,7 @@
-/* Handlers: login, logout, the caller's own account. */
+/*
+ * Handlers: login, the session again (after a reload), logout, the caller's
+ * own account.
+ */
 #include <string.h>
 
 #include "../config.h"
@@ -40,6 +43,36 @@ h_login(struct req *r)
 	user = auth_actor_json(&li.who);
 	r->out = json_pack("{s:s, s:o}", "csrf_token", li.csrf, "user", user);
 	explicit_bzero(&li, sizeof(li));
+	return r->out ? PA_OK : PA_INTERNAL;
+}
+
+/*
+ * GET /api/v1/session: the login's answer again, {"csrf_token","user"}, for
+ * a page that was reloaded (the browser keeps the CSRF token in memory only,
+ * never in storage). The token is no secret from the session's own page: it
+ * is derived from the cookie's token (sec_csrf_token), so whoever sends the
+ * cookie could have it. What it guards against is another site making the
+ * browser send a write with that cookie, and such a site cannot get it
+ * here: the cookie is SameSite=Strict (a request from another site comes
+ * without it: 401); a cross-origin script cannot read the answer (no CORS
+ * header, Cross-Origin-Resource-Policy: same-origin, JSON that is no
+ * script); and the route is ROUTE_SAME_SITE, so that a request that says it
+ * comes from another site (Origin, Sec-Fetch-Site) is refused before the
+ * session is even looked up. Nothing travels in the URL, the answer is
+ * no-store like every API answer, and nothing changes: no CSRF token needed.
+ */
+enum pa_err
+h_session_get(struct req *r)
+{
+	char csrf[44];
+	json_t *user;
+
+	if (auth_csrf_token(r->token, csrf) != 0)
+		return PA_INTERNAL;
+	user = auth_actor_json(&r->who);
+	r->out = user ? json_pack("{s:s, s:o}", "csrf_token", csrf, "user",
+	    user) : NULL;
+	explicit_bzero(csrf, sizeof(csrf));
 	return r->out ? PA_OK : PA_INTERNAL;
 }
 

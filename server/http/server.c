@@ -654,9 +654,10 @@ same_site(struct req *r)
 }
 
 /*
- * Checks before any handler runs: the request's site, then for ROUTE_AUTH
- * the session, the CSRF token of a write, a pending password change, and
- * the access table.
+ * Checks before any handler runs: the request's site (of every write, and
+ * of the reads marked ROUTE_SAME_SITE), then for ROUTE_AUTH the session,
+ * the CSRF token of a write, a pending password change, and the access
+ * table.
  */
 static enum pa_err
 guard(struct req *r)
@@ -666,7 +667,8 @@ guard(struct req *r)
 	enum pa_err rc;
 
 	client_address(r);
-	if (is_write(r->method) && !same_site(r))
+	if ((is_write(r->method) ||
+	    (r->route->flags & ROUTE_SAME_SITE) != 0) && !same_site(r))
 		return req_fail(r, PA_FORBIDDEN, NULL,
 		    "requête d'un autre site refusée",
 		    "cross-site request refused");
