@@ -16,8 +16,11 @@
 // typed into its inputs (matched by id, else name): keep those stable.
 //
 // Nothing is stored but the language. The CSRF token lives in memory only:
-// a reload asks to sign in again. Unsaved input survives a session that
-// ended on inactivity in memory only, and only for the same user.
+// on load (a reload too) the shell asks GET /api/v1/session, which answers
+// the token and the user to this site's own requests with the session
+// cookie, and continues signed in on the same route; without a session it
+// shows the sign-in page. Unsaved input survives a session that ended on
+// inactivity in memory only, and only for the same user.
 import { t, lang, setLang, applyLabels } from './i18n.js';
 import { api, download, setCsrf, onSessionExpired } from './api.js';
 import { loadSop, forgetSop } from './sop.js';
@@ -251,12 +254,7 @@ async function signIn(ev) {
       : r.status === 0 ? t('network') : t('error');
     return;
   }
-  setCsrf(r.data.csrf_token);
-  me = r.data.user;
-  lastActivity = Date.now();
-  noteKey = '';
-  $('login-note').textContent = '';
-  $('login-note').hidden = true;
+  enter(r.data);
   f.username.value = '';
   let hash = location.hash;
   if (kept) {
@@ -276,6 +274,32 @@ async function signOut() {
   restore = null;
   endSession('signed_out', false);
   history.replaceState(null, '', location.pathname);
+}
+
+// Signed in: the shell opens the route asked (or the default one).
+function enter(data) {
+  setCsrf(data.csrf_token);
+  me = data.user;
+  lastActivity = Date.now();
+  noteKey = '';
+  $('login-note').textContent = '';
+  $('login-note').hidden = true;
+}
+
+// On load: a session that is still alive (the page was reloaded, or opened
+// again in this browser) carries on where it is; else the sign-in page.
+async function resume() {
+  const page = $('page');
+  page.hidden = false;
+  page.replaceChildren(pageMessage(t('loading')));
+  const r = await api('GET', '/api/v1/session');
+  if (me) return;	// signed in meanwhile
+  if (r.status !== 200 || !r.data || !r.data.user) {
+    showLogin(r.status === 0 ? 'network' : '');
+    return;
+  }
+  enter(r.data);
+  route();	// sends a pending password change to #/password
 }
 
 function idleCheck() {
@@ -310,7 +334,7 @@ function start() {
   for (const ev of ['keydown', 'pointerdown', 'input', 'wheel'])
     document.addEventListener(ev, () => { lastActivity = Date.now(); }, { passive: true, capture: true });
   setInterval(idleCheck, 15000);
-  showLogin('');
+  resume();
 }
 
 start();
