@@ -11,10 +11,22 @@
 //     through a blob URL: nothing identifying ever goes in a URL.
 import { lang } from './i18n.js';
 
-let csrf = null;
+// The CSRF token: every signed-in request carries it (the server refuses
+// the cookie alone). It lives in this tab's sessionStorage, so that a reload
+// stays signed in while another tab, or the next person who opens the
+// browser left running, has only the cookie and reaches nothing. It is no
+// victim data: the only other thing stored is the language.
+const KEY = 'passerelle.csrf';
+let csrf = (() => { try { return sessionStorage.getItem(KEY); } catch { return null; } })();
 let expiredHandler = null;
 
-export function setCsrf(token) { csrf = token; }
+export function setCsrf(token) {
+  csrf = token;
+  try {
+    if (token) sessionStorage.setItem(KEY, token);
+    else sessionStorage.removeItem(KEY);
+  } catch { /* storage refused: the token stays in memory only */ }
+}
 export function signedIn() { return csrf !== null; }
 export function onSessionExpired(fn) { expiredHandler = fn; }
 
@@ -27,7 +39,7 @@ function headers(body) {
 
 function expired(path) {
   if (csrf !== null && path !== '/api/v1/session') {
-    csrf = null;
+    setCsrf(null);
     if (expiredHandler) expiredHandler();
   }
 }

@@ -15,11 +15,14 @@
 // session expired, the shell renders the page again and puts back what was
 // typed into its inputs (matched by id, else name): keep those stable.
 //
-// Nothing is stored but the language. The CSRF token lives in memory only:
-// a reload asks to sign in again. Unsaved input survives a session that
-// ended on inactivity in memory only, and only for the same user.
+// Nothing is stored but the language, and the CSRF token in this tab's
+// sessionStorage (api.js): on load (a reload too) the shell asks
+// GET /api/v1/session with it and continues signed in on the same route; a
+// new tab, or a browser left open for the next person, has no token, and
+// the server refuses the cookie alone: the sign-in page. Unsaved input survives a session that ended on
+// inactivity in memory only, and only for the same user.
 import { t, lang, setLang, applyLabels } from './i18n.js';
-import { api, download, setCsrf, onSessionExpired } from './api.js';
+import { api, download, setCsrf, signedIn, onSessionExpired } from './api.js';
 import { loadSop, forgetSop } from './sop.js';
 
 const IDLE_MS = 29 * 60 * 1000;	// the server ends sessions after 30 min
@@ -251,12 +254,7 @@ async function signIn(ev) {
       : r.status === 0 ? t('network') : t('error');
     return;
   }
-  setCsrf(r.data.csrf_token);
-  me = r.data.user;
-  lastActivity = Date.now();
-  noteKey = '';
-  $('login-note').textContent = '';
-  $('login-note').hidden = true;
+  enter(r.data);
   f.username.value = '';
   let hash = location.hash;
   if (kept) {
@@ -271,11 +269,42 @@ async function signIn(ev) {
 }
 
 async function signOut() {
-  await api('DELETE', '/api/v1/session');
+  const r = await api('DELETE', '/api/v1/session');
   kept = null;
   restore = null;
-  endSession('signed_out', false);
+  // 204, or 401 when the session had already ended: signed out. Else the
+  // server may still hold it: the token is forgotten here all the same
+  // (the cookie alone reaches nothing), and the person is told.
+  endSession(r.status === 204 || r.status === 401 ? 'signed_out' : 'signed_out_unsure', false);
   history.replaceState(null, '', location.pathname);
+}
+
+// Signed in: the shell opens the route asked (or the default one).
+function enter(data) {
+  setCsrf(data.csrf_token);
+  me = data.user;
+  lastActivity = Date.now();
+  noteKey = '';
+  $('login-note').textContent = '';
+  $('login-note').hidden = true;
+}
+
+// On load: a session that is still alive (the page was reloaded, or opened
+// again in this browser) carries on where it is; else the sign-in page.
+async function resume() {
+  const page = $('page');
+  page.hidden = false;
+  if (!signedIn()) { showLogin(''); return; }	// no token in this tab
+  page.replaceChildren(pageMessage(t('loading')));
+  const r = await api('GET', '/api/v1/session');
+  if (me) return;	// signed in meanwhile
+  if (r.status !== 200 || !r.data || !r.data.user) {
+    if (r.status !== 0) setCsrf(null);
+    showLogin(r.status === 0 ? 'network' : '');
+    return;
+  }
+  enter(r.data);
+  route();	// sends a pending password change to #/password
 }
 
 function idleCheck() {
@@ -310,7 +339,7 @@ function start() {
   for (const ev of ['keydown', 'pointerdown', 'input', 'wheel'])
     document.addEventListener(ev, () => { lastActivity = Date.now(); }, { passive: true, capture: true });
   setInterval(idleCheck, 15000);
-  showLogin('');
+  resume();
 }
 
 start();

@@ -97,6 +97,8 @@ enum pa_err auth_session(struct db *db, const char *token,
     const char *address, struct actor *who);
 /* 1 when csrf is the token bound to the session token. */
 int auth_csrf_ok(const char *token, const char *csrf);
+/* The CSRF token bound to a session token, into out: 0, or -1. */
+int auth_csrf_token(const char *token, char out[44]);
 /* Ends this session. */
 enum pa_err auth_logout(struct db *db, const struct actor *who);
 /*

@@ -347,6 +347,17 @@ auth_csrf_ok(const char *token, const char *csrf)
 	return ok;
 }
 
+int
+auth_csrf_token(const char *token, char out[SEC_TOKEN_TEXT])
+{
+	out[0] = '\0';
+	if (token == NULL || sec_csrf_token(token, out) != 0) {
+		memset(out, 0, SEC_TOKEN_TEXT);
+		return -1;
+	}
+	return 0;
+}
+
 enum pa_err
 auth_tx_begin(struct db *db, const struct actor *who)
 {

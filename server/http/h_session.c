@@ -1,4 +1,7 @@
-/* Handlers: login, logout, the caller's own account. */
+/*
+ * Handlers: login, the session again (after a reload), logout, the caller's
+ * own account.
+ */
 #include <string.h>
 
 #include "../config.h"
@@ -40,6 +43,32 @@ h_login(struct req *r)
 	user = auth_actor_json(&li.who);
 	r->out = json_pack("{s:s, s:o}", "csrf_token", li.csrf, "user", user);
 	explicit_bzero(&li, sizeof(li));
+	return r->out ? PA_OK : PA_INTERNAL;
+}
+
+/*
+ * GET /api/v1/session: the login's answer again, {"csrf_token","user"}, for
+ * a page that was reloaded. Like every signed-in request it needs the CSRF
+ * token (guard()): the browser keeps it in the tab's sessionStorage, so a
+ * reload carries on while a new tab, or the next person at a browser left
+ * open, has only the cookie and gets 403. What it adds is the check that
+ * the session is still alive and the user it belongs to. The route is
+ * ROUTE_SAME_SITE too: a request that says it comes from another site
+ * (Origin, Sec-Fetch-Site) is refused before the session is looked up.
+ * Nothing travels in the URL; the answer is no-store like every API answer.
+ */
+enum pa_err
+h_session_get(struct req *r)
+{
+	char csrf[44];
+	json_t *user;
+
+	if (auth_csrf_token(r->token, csrf) != 0)
+		return PA_INTERNAL;
+	user = auth_actor_json(&r->who);
+	r->out = user ? json_pack("{s:s, s:o}", "csrf_token", csrf, "user",
+	    user) : NULL;
+	explicit_bzero(csrf, sizeof(csrf));
 	return r->out ? PA_OK : PA_INTERNAL;
 }
 

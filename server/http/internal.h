@@ -33,6 +33,7 @@ struct req;
 #define ROUTE_LARGE_BODY (4L * 1024 * 1024)
 #define ROUTE_SMALL 0x10	/* bodies up to 4 KiB (login) */
 #define ROUTE_OFFLOAD 0x20	/* runs off the HTTP threads (Argon2id) */
+#define ROUTE_SAME_SITE 0x40	/* the site check of writes, for a read too */
 
 struct route {
 	const char *method;
@@ -209,6 +210,7 @@ extern const struct jv_field h_login_body[], h_password_body[],
     h_org_body[], h_user_body[], h_user_patch_body[];
 enum pa_err h_login(struct req *r);
 enum pa_err h_logout(struct req *r);
+enum pa_err h_session_get(struct req *r);
 enum pa_err h_me(struct req *r);
 enum pa_err h_password(struct req *r);
 enum pa_err h_org_create(struct req *r);

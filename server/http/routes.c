@@ -76,6 +76,8 @@ const struct route http_routes[] = {
 
 	{ "POST", "/api/v1/session", h_login,
 	    API | BODY | ROUTE_SMALL | ROUTE_OFFLOAD, h_login_body, ACT_NONE },
+	{ "GET", "/api/v1/session", h_session_get, AUTH | ROUTE_SAME_SITE,
+	    NULL, ACT_SELF },
 	{ "DELETE", "/api/v1/session", h_logout, AUTH, NULL, ACT_SELF },
 	{ "GET", "/api/v1/me", h_me, AUTH, NULL, ACT_SELF },
 	{ "POST", "/api/v1/me/password", h_password,

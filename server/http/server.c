@@ -663,9 +663,10 @@ same_site(struct req *r)
 }
 
 /*
- * Checks before any handler runs: the request's site, then for ROUTE_AUTH
- * the session, its CSRF token (reads included), a pending password change,
- * and the access table.
+ * Checks before any handler runs: the request's site (of every write, and
+ * of the reads marked ROUTE_SAME_SITE), then for ROUTE_AUTH the session,
+ * its CSRF token (reads included), a pending password change, and the
+ * access table.
  */
 static enum pa_err
 guard(struct req *r)
@@ -675,7 +676,8 @@ guard(struct req *r)
 	enum pa_err rc;
 
 	client_address(r);
-	if (is_write(r->method) && !same_site(r))
+	if ((is_write(r->method) ||
+	    (r->route->flags & ROUTE_SAME_SITE) != 0) && !same_site(r))
 		return req_fail(r, PA_FORBIDDEN, NULL,
 		    "requête d'un autre site refusée",
 		    "cross-site request refused");
@@ -693,7 +695,7 @@ guard(struct req *r)
 	 * The token on every signed-in request, reads too: the cookie alone
 	 * (a browser left open on a shared office computer, a URL typed into
 	 * its address bar, a page of another site) reaches nothing. Only the
-	 * page that signed in holds the token, in its memory.
+	 * tab that signed in holds the token (web/api.js).
 	 */
 	{
 		csrf = req_header(r, "X-CSRF-Token");

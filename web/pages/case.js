@@ -1,9 +1,13 @@
 // The case page (GET /api/v1/cases/{id}): what the caller may see of the
 // victim and the identification, the stage with the transitions allowed now
 // (and the others with the reason they are not), consents, referrals, notes
-// with their visibility, services, the justice track and the timeline. Each
-// action posts to the API and the page is built again from the answer. The
-// print stylesheet turns the page into a clean case file.
+// with their visibility, services, the justice track and the timeline; who
+// follows the case in the caller's organisation (a supervisor gives it to an
+// account of the organisation, a caseworker takes it); and, for a supervisor
+// of the lead organisation only, erasing the person's identity after a
+// confirmation step that says what it does and asks for the case number.
+// Each action posts to the API and the page is built again from the answer.
+// The print stylesheet turns the page into a clean case file.
 import { addStrings } from '../i18n.js';
 import { el, fmtDate, fmtDateTime, countryName, today, message } from '../ui.js';
 import { pick, codes, codeLabel, fieldLabel } from '../sop.js';
@@ -57,6 +61,21 @@ addStrings({
     edit_saved: 'Informations enregistrées.', edit_stale: 'Le dossier a été modifié entre-temps : voici sa version actuelle, reprenez la modification.',
     edit_errors: 'Le formulaire contient {n} erreur(s).',
     action_failed: 'L\'action a échoué : {msg}', yes: 'oui', no: 'non', by_org: '{org}',
+    as_title: 'Suivi du dossier', as_now: 'Suivi dans votre organisation par : {who}', as_nobody: 'personne pour l\'instant',
+    as_you: 'vous ({user})', as_colleague: 'un autre compte de votre organisation',
+    as_user: 'Confier le dossier à', as_give: 'Confier le dossier', as_take: 'Prendre ce dossier en charge',
+    as_same: 'Le dossier est déjà suivi par ce compte.', as_done: 'Dossier confié à {user}.', as_taken: 'Vous suivez maintenant ce dossier.',
+    as_none_eligible: 'Aucun compte actif de votre organisation ne peut suivre ce dossier.',
+    er_title: 'Effacer l\'identité de la personne',
+    er_intro: 'Réservé aux superviseurs de l\'organisation cheffe de file, par exemple à la demande de la personne. Effacer :',
+    er_gone: 'détruit son identité (noms, date de naissance, contacts, pièce d\'identité, photo…) et les textes libres du dossier (récit, notes, notes des consentements et des orientations) : plus personne ne pourra les lire, dans aucune organisation ;',
+    er_kept: 'garde les statistiques : sexe, tranche d\'âge, région, types d\'exploitation, étapes et dates restent, sans rien qui identifie ;',
+    er_refs: 'retire les orientations encore en attente ;',
+    er_final: 'ne peut pas être annulé.',
+    er_start: 'Effacer l\'identité…',
+    er_confirm: 'Pour confirmer, saisissez le numéro du dossier : {ref}',
+    er_submit: 'Effacer définitivement', er_mismatch: 'Ce n\'est pas le numéro de ce dossier : rien n\'a été effacé.',
+    er_done: 'L\'identité de la personne du dossier {ref} est effacée ; ses statistiques restent.',
   },
   en: {
     case_title: 'Case {ref}', case_missing: 'This case does not exist or your organisation has no access to it.',
@@ -105,6 +124,21 @@ addStrings({
     edit_saved: 'Information saved.', edit_stale: 'The case was changed meanwhile: here is its current version, make the change again.',
     edit_errors: 'The form has {n} error(s).',
     action_failed: 'The action failed: {msg}', yes: 'yes', no: 'no', by_org: '{org}',
+    as_title: 'Who follows the case', as_now: 'Followed in your organisation by: {who}', as_nobody: 'nobody yet',
+    as_you: 'you ({user})', as_colleague: 'another account of your organisation',
+    as_user: 'Give the case to', as_give: 'Give the case', as_take: 'Take this case',
+    as_same: 'This account already follows the case.', as_done: 'Case given to {user}.', as_taken: 'You now follow this case.',
+    as_none_eligible: 'No active account of your organisation can follow this case.',
+    er_title: 'Erase the person\'s identity',
+    er_intro: 'Only for supervisors of the lead organisation, for instance at the person\'s request. Erasing:',
+    er_gone: 'destroys her or his identity (names, date of birth, contacts, identity document, photo…) and the case\'s free texts (narrative, notes, notes of consents and referrals): nobody will be able to read them again, in any organisation;',
+    er_kept: 'keeps the statistics: sex, age band, region, exploitation types, stages and dates remain, with nothing that identifies;',
+    er_refs: 'withdraws the referrals still pending;',
+    er_final: 'cannot be undone.',
+    er_start: 'Erase the identity…',
+    er_confirm: 'To confirm, type the case number: {ref}',
+    er_submit: 'Erase for good', er_mismatch: 'This is not this case\'s number: nothing was erased.',
+    er_done: 'The identity of the person of case {ref} is erased; its statistics remain.',
   },
 });
 
@@ -169,9 +203,12 @@ export async function render(root, ctx) {
   }
 
   async function build() {
-    const [r, orgs] = await Promise.all([
+    // Supervisors choose among their organisation's accounts (GET
+    // /api/v1/users is theirs, not caseworkers').
+    const [r, orgs, users] = await Promise.all([
       ctx.api('GET', `/api/v1/cases/${id}`),
       ctx.api('GET', '/api/v1/organisations?limit=500'),
+      me.role === 'supervisor' ? ctx.api('GET', '/api/v1/users') : null,
     ]);
     root.replaceChildren();
     if (r.status !== 200) {
@@ -199,6 +236,8 @@ export async function render(root, ctx) {
     if (c.erased) root.append(message(t('erased_case'), 'warn'));
 
     root.append(details(c));
+    const assigned = assignment(c, users && users.status === 200 ? users.data.items : []);
+    if (assigned) root.append(assigned);
     root.append(stage(c));
     root.append(consents(c));
     root.append(referrals(c, organisations));
@@ -206,6 +245,78 @@ export async function render(root, ctx) {
     root.append(services(c));
     if (c.justice) root.append(justice(c));
     root.append(timeline(c));
+    const erase = erasure(c);
+    if (erase) root.append(erase);
+  }
+
+  // Who follows the case in the caller's organisation: a supervisor gives it
+  // to an active caseworker or supervisor of the organisation (PUT
+  // .../assignee), a caseworker takes it for herself; the server checks both.
+  function assignment(c, users) {
+    if (c.erased) return null;
+    const sec = el('section', { class: 'card', id: 'assignment', 'aria-labelledby': 'assign-title' });
+    sec.append(el('h2', { id: 'assign-title', text: t('as_title') }));
+    const cur = c.assigned_to?.user_id || null;
+    const known = users.find((u) => u.id === cur);
+    const who = !cur ? t('as_nobody') : cur === me.id ? t('as_you', { user: me.username })
+      : known ? known.username : t('as_colleague');
+    sec.append(el('p', { id: 'assignee', dataset: { userId: cur || '' }, text: t('as_now', { who }) }));
+    if (me.role === 'supervisor') {
+      const eligible = users.filter((u) => u.active && (u.role === 'caseworker' || u.role === 'supervisor'));
+      if (eligible.length === 0) { sec.append(el('p', { class: 'muted', text: t('as_none_eligible') })); return sec; }
+      const pickSel = el('select', { id: 'assign-user', name: 'user_id' }, eligible.map((u) => el('option', {
+        value: u.id, selected: u.id === cur, text: `${u.username} — ${codeLabel(sop, 'role', u.role)}` })));
+      const form = el('form', { id: 'assign-form', class: 'no-print', novalidate: true },
+        el('div', { class: 'grid2' }, field('assign-user', t('as_user'), pickSel),
+          el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'primary', id: 'assign-submit', text: t('as_give') }))),
+        el('div', { class: 'form-msg' }));
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const u = eligible.find((x) => x.id === pickSel.value);
+        if (!u) return;
+        if (u.id === cur) { form.querySelector('.form-msg').replaceChildren(message(t('as_same'), 'info')); return; }
+        act(form, 'PUT', `/api/v1/cases/${id}/assignee`, { user_id: u.id }, t('as_done', { user: u.username }));
+      });
+      sec.append(form);
+    } else if (cur !== me.id) {
+      sec.append(el('div', { class: 'actions no-print' }, el('button', { type: 'button', class: 'secondary', id: 'assign-take',
+        text: t('as_take'), on: { click: () => act(null, 'PUT', `/api/v1/cases/${id}/assignee`, { user_id: me.id }, t('as_taken')) } })));
+    }
+    return sec;
+  }
+
+  // Erasure (POST .../erase): a supervisor of the lead organisation only.
+  // The step says what it destroys and what it keeps, and asks for the case
+  // number typed out, so that no slip of a click erases a person.
+  function erasure(c) {
+    if (c.erased || me.role !== 'supervisor' || c.lead_organisation?.id !== me.organisation.id) return null;
+    const sec = el('section', { class: 'card danger-zone no-print', id: 'erase', 'aria-labelledby': 'erase-title' });
+    sec.append(el('h2', { id: 'erase-title', text: t('er_title') }),
+      el('p', { text: t('er_intro') }),
+      el('ul', { id: 'erase-what' }, ['er_gone', 'er_kept', 'er_refs', 'er_final'].map((k) => el('li', { text: t(k) }))));
+    const input = el('input', { id: 'erase-confirm', name: 'reference', autocomplete: 'off', spellcheck: 'false',
+      autocapitalize: 'characters', 'aria-describedby': 'erase-confirm-error', required: true });
+    const err = el('p', { class: 'field-error', id: 'erase-confirm-error' });
+    const form = el('form', { id: 'erase-form', novalidate: true },
+      el('div', { class: 'field' }, el('label', { for: 'erase-confirm', text: t('er_confirm', { ref: c.reference }) }), input, err),
+      el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'danger', id: 'erase-submit', text: t('er_submit') })),
+      el('div', { class: 'form-msg' }));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      err.textContent = '';
+      input.removeAttribute('aria-invalid');
+      if (input.value.trim().toUpperCase() !== c.reference.toUpperCase()) {
+        err.textContent = t('er_mismatch');
+        input.setAttribute('aria-invalid', 'true');
+        input.focus();
+        return;
+      }
+      act(form, 'POST', `/api/v1/cases/${id}/erase`, {}, t('er_done', { ref: c.reference }));
+    });
+    const step = el('details', { id: 'erase-step' }, el('summary', { text: t('er_start') }), form);
+    step.addEventListener('toggle', () => { if (step.open) input.focus(); });
+    sec.append(step);
+    return sec;
   }
 
   function valueText(f, v) {
