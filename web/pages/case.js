@@ -489,7 +489,7 @@ export async function render(root, ctx) {
         field('consent-given-by', t('c_given_by'), select('consent-given-by', 'given_by',
           ['victim', 'guardian'].map((v) => ({ value: v, text: t(`given_by_${v}`) })), c.child ? 'guardian' : 'victim')),
         field('consent-date', t('c_date'), el('input', { id: 'consent-date', name: 'date', type: 'date', max: today(), value: today(), required: true })),
-        field('consent-note', t('c_note'), el('input', { id: 'consent-note', name: 'note', maxlength: 4000 }))),
+        field('consent-note', t('c_note'), el('input', { id: 'consent-note', name: 'note', maxlength: 4000, autocomplete: 'off' }))),
       el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'primary', text: t('c_record') })),
       el('div', { class: 'form-msg' }));
     form.addEventListener('submit', (ev) => {
@@ -649,7 +649,7 @@ export async function render(root, ctx) {
       el('div', { class: 'grid2' },
         field('service-service', t('s_service'), select('service-service', 'service', svc.map((x) => ({ value: x.code, text: pick(x.label) })))),
         field('service-date', t('s_date'), el('input', { id: 'service-date', name: 'date', type: 'date', max: today(), value: today() })),
-        field('service-note', t('s_note'), el('input', { id: 'service-note', name: 'note', maxlength: 4000 }))),
+        field('service-note', t('s_note'), el('input', { id: 'service-note', name: 'note', maxlength: 4000, autocomplete: 'off' }))),
       el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'primary', text: t('s_add') })),
       el('div', { class: 'form-msg' }));
     form.addEventListener('submit', (ev) => {
@@ -671,7 +671,7 @@ export async function render(root, ctx) {
     const form = el('form', { id: 'justice-form', novalidate: true },
       el('div', { class: 'grid2' },
         field('justice-new', t('j_status'), select('justice-new', 'status', codes(sop, 'justice_status').map((x) => ({ value: x.code, text: pick(x.label) })), c.justice.status)),
-        field('justice-note', t('j_note'), el('input', { id: 'justice-note', name: 'note', maxlength: 4000 }))),
+        field('justice-note', t('j_note'), el('input', { id: 'justice-note', name: 'note', maxlength: 4000, autocomplete: 'off' }))),
       el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'primary', text: t('j_save') })),
       el('div', { class: 'form-msg' }));
     form.addEventListener('submit', (ev) => {

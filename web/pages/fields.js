@@ -95,7 +95,7 @@ export function buildField(sop, f, ctx, value) {
       return box;
     }
     default:
-      control = el('input', { ...common, type: 'text' });
+      control = el('input', { ...common, type: 'text', autocomplete: 'off' });
   }
   if (value !== undefined && value !== null && f.type !== 'photo')
     control.value = Array.isArray(value) ? value.join(', ') : String(value);

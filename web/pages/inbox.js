@@ -126,7 +126,7 @@ async function one(root, ctx, sop, id) {
         el('select', { id: 'decline-reason', name: 'reason' },
           codes(sop, 'decline_reason').map((c) => el('option', { value: c.code, text: pick(c.label) })))),
       el('div', { class: 'field' }, el('label', { for: 'decline-note', text: t('rf_note') }),
-        el('input', { id: 'decline-note', name: 'note', maxlength: 4000 }))),
+        el('input', { id: 'decline-note', name: 'note', maxlength: 4000, autocomplete: 'off' }))),
     el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'danger', id: 'decline', text: t('rf_decline') })));
   root.append(el('div', { class: 'actions no-print' }, acceptBtn), declineForm);
 
