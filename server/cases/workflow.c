@@ -1523,9 +1523,42 @@ unmet_needs(struct db_res *refs)
 	return needs;
 }
 
+void
+workflow_prefetch(struct wf_pre *p, const char *case_id,
+    const struct actor *who, struct db_call *calls)
+{
+	memset(p, 0, sizeof(*p));
+	p->a[0] = DB_TEXT(case_id);
+	p->a[1] = DB_TEXT(who->org_id);
+	calls[0] = (struct db_call){ "wf_case_referrals", p->a, 2, &p->refs };
+	calls[1] = (struct db_call){ "wf_case_consents", p->a, 1,
+		&p->consents };
+	calls[2] = (struct db_call){ "wf_case_services", p->a, 1,
+		&p->services };
+	calls[3] = (struct db_call){ "wf_case_events", p->a, 1, &p->events };
+}
+
+void
+workflow_pre_free(struct wf_pre *p)
+{
+	db_res_free(p->refs);
+	db_res_free(p->consents);
+	db_res_free(p->services);
+	db_res_free(p->events);
+	p->refs = p->consents = p->services = p->events = NULL;
+}
+
 enum pa_err
 workflow_render(struct db *db, const struct actor *who, struct db_res *row,
     const struct sec_case_key *key, json_t *out)
+{
+	return workflow_render_pre(db, who, row, key, out, NULL);
+}
+
+enum pa_err
+workflow_render_pre(struct db *db, const struct actor *who,
+    struct db_res *row, const struct sec_case_key *key, json_t *out,
+    struct wf_pre *pre)
 {
 	const struct sop *s = sop_current();
 	const char *case_id = db_res_get(row, 0, COL_ID);
@@ -1542,12 +1575,27 @@ workflow_render(struct db *db, const struct actor *who, struct db_res *row,
 	size_t i;
 	int c, k;
 
-	if (allowed == NULL || blocked == NULL) {
+	memset(&f, 0, sizeof(f));
+	if (pre != NULL) {
+		/* Read with the case: ours now. */
+		refs_res = pre->refs;
+		consents_res = pre->consents;
+		services_res = pre->services;
+		events_res = pre->events;
+		pre->refs = pre->consents = pre->services = pre->events = NULL;
+	}
+	if (allowed == NULL || blocked == NULL || (pre != NULL &&
+	    (refs_res == NULL || consents_res == NULL ||
+		services_res == NULL || events_res == NULL))) {
+		db_res_free(refs_res);
+		db_res_free(consents_res);
+		db_res_free(services_res);
+		db_res_free(events_res);
 		json_decref(allowed);
 		json_decref(blocked);
 		return PA_INTERNAL;
 	}
-	{
+	if (pre == NULL) {
 		/* Four reads, one round trip. */
 		struct db_arg a[2] = { DB_TEXT(case_id), DB_TEXT(who->org_id) };
 		struct db_call calls[4] = {

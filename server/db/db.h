@@ -96,6 +96,9 @@ enum pa_err db_exec_batch(struct db *db, struct db_call *calls, int n);
  */
 enum pa_err db_tx_begin_exec(struct db *db, const char *name,
     const struct db_arg *args, int nargs, struct db_res **out);
+/* The same with up to 8 statements after BEGIN, in one round trip. */
+enum pa_err db_tx_begin_batch(struct db *db, const struct db_call *calls,
+    int n);
 /*
  * A last statement and COMMIT in one round trip. On any failure the
  * transaction is rolled back and nothing of it stays.

@@ -459,18 +459,32 @@ db_exec_batch(struct db *d, struct db_call *calls, int n)
 }
 
 enum pa_err
-db_tx_begin_exec(struct db *d, const char *name, const struct db_arg *args,
-    int nargs, struct db_res **out)
+db_tx_begin_batch(struct db *d, const struct db_call *calls, int n)
 {
-	struct db_call calls[2] = { { "db_begin", NULL, 0, NULL },
-		{ name, args, nargs, out } };
-	enum pa_err rc = db_exec_batch(d, calls, 2);
+	struct db_call all[9];
+	enum pa_err rc;
+	int i;
 
+	if (n < 1 || n > 8)
+		return PA_INTERNAL;
+	all[0] = (struct db_call){ "db_begin", NULL, 0, NULL };
+	for (i = 0; i < n; i++)
+		all[i + 1] = calls[i];
+	rc = db_exec_batch(d, all, n + 1);
 	/* Open (or aborted) either way: db_tx_end rolls back on failure. */
 	d->in_tx = PQtransactionStatus(d->conn) != PQTRANS_IDLE;
 	if (rc == PA_OK && !d->in_tx)
 		rc = PA_DB;
 	return rc;
+}
+
+enum pa_err
+db_tx_begin_exec(struct db *d, const char *name, const struct db_arg *args,
+    int nargs, struct db_res **out)
+{
+	struct db_call call = { name, args, nargs, out };
+
+	return db_tx_begin_batch(d, &call, 1);
 }
 
 enum pa_err
