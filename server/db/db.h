@@ -57,6 +57,14 @@ void db_pool_close(void);
 enum pa_err db_acquire(struct db **out);
 /* The leased connection's index in the pool (stable for its life). */
 int db_slot(const struct db *db);
+/*
+ * A zeroed area of size bytes that stays with the connection slot for the
+ * pool's life (freed by db_pool_close), for what its holder of the moment
+ * may remember between leases; NULL when out of memory. Only the lease
+ * holder touches it, so it needs no lock. One user: the audit module's
+ * chain heads (always the same size).
+ */
+void *db_memo(struct db *db, size_t size);
 
 /* Returns a lease; rolls back a transaction left open. NULL is ignored. */
 void db_release(struct db *db);

@@ -25,6 +25,7 @@ struct db {
 	int busy;
 	int in_tx;
 	int idx;
+	void *memo;	/* see db_memo */
 };
 
 struct db_res {
@@ -194,6 +195,7 @@ db_pool_close(void)
 	for (i = 0; i < pool.size; i++) {
 		PQfinish(pool.conns[i].conn);
 		pool.conns[i].conn = NULL;
+		free(pool.conns[i].memo);
 	}
 	free(pool.conns);
 	pool.conns = NULL;
@@ -287,6 +289,14 @@ int
 db_slot(const struct db *d)
 {
 	return d->idx;
+}
+
+void *
+db_memo(struct db *d, size_t size)
+{
+	if (d->memo == NULL)
+		d->memo = calloc(1, size);
+	return d->memo;
 }
 
 static enum pa_err exec_tx(struct db *d, const char *sql);
