@@ -1609,13 +1609,84 @@ display_name(struct db_res *res, int i, const char *dob_want, int *dob_ok)
 	return name;
 }
 
+/* Appends s, UTF-8 (from PostgreSQL or jansson), as a JSON string. */
+static void
+sb_json(struct sbuf *b, const char *s)
+{
+	static const char digits[] = "0123456789abcdef";
+	const char *run = s;
+	char esc[6];
+
+	sb_add(b, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		sb_add(b, run, (size_t)(s - run));
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			sb_add(b, esc, 2);
+		} else {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = digits[c >> 4];
+			esc[5] = digits[c & 15];
+			sb_add(b, esc, 6);
+		}
+		run = s + 1;
+	}
+	sb_add(b, run, (size_t)(s - run));
+	sb_add(b, "\"", 1);
+}
+
+/* ,"key":"value" (or "key":null when value is NULL); first: no comma. */
+static void
+sb_member(struct sbuf *b, int first, const char *key, const char *value)
+{
+	if (!first)
+		sb_add(b, ",", 1);
+	sb_json(b, key);
+	sb_add(b, ":", 1);
+	if (value != NULL)
+		sb_json(b, value);
+	else
+		sb_str(b, "null");
+}
+
+/* One list item; "sex" is left out when unknown. */
+static void
+list_item(struct sbuf *b, struct db_res *res, int i, const char *name)
+{
+	sb_add(b, "{", 1);
+	sb_member(b, 1, "id", db_res_get(res, i, 0));
+	sb_member(b, 0, "reference", db_res_get(res, i, 1));
+	sb_member(b, 0, "stage", db_res_get(res, i, 2));
+	sb_str(b, ",\"lead_organisation\":{");
+	sb_member(b, 1, "id", db_res_get(res, i, 3));
+	sb_member(b, 0, "name", db_res_get(res, i, 4));
+	sb_add(b, "}", 1);
+	sb_member(b, 0, "age_band", db_res_get(res, i, 5));
+	if (!db_res_isnull(res, i, 6))
+		sb_member(b, 0, "sex", db_res_get(res, i, 6));
+	sb_member(b, 0, "opened_at", db_res_get(res, i, 7));
+	sb_member(b, 0, "next_deadline", db_res_isnull(res, i, 14) ? NULL :
+	    db_res_get(res, i, 14));
+	sb_str(b, strcmp(db_res_get(res, i, 13), "t") == 0 ?
+	    ",\"erased\":true" : ",\"erased\":false");
+	if (name != NULL)
+		sb_member(b, 0, "display_name", name);
+	sb_add(b, "}", 1);
+}
+
 enum pa_err
 cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
-    json_t **out, struct cases_err *err)
+    char **out, size_t *outlen, struct cases_err *err)
 {
 	const struct sop *s = sop_current();
 	struct db_res *res = NULL;
-	json_t *items = json_array(), *ids = json_array(), *item, *detail;
+	struct sbuf page = { 0 };
+	json_t *ids = json_array(), *detail;
 	char limit[16], bucket[16], norm[512], cur_us[24], cur_id[37];
 	char next[64] = "";
 	const char *us = NULL, *cid = NULL;
@@ -1625,8 +1696,9 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 	enum pa_err rc;
 
 	*out = NULL;
+	*outlen = 0;
 	memset(err, 0, sizeof(*err));
-	if (items == NULL || ids == NULL) {
+	if (ids == NULL) {
 		rc = PA_INTERNAL;
 		goto out;
 	}
@@ -1679,21 +1751,22 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 			us ? DB_TEXT(us) : DB_NULL, cid ? DB_TEXT(cid) : DB_NULL,
 			DB_TEXT(limit) };
 
-		int page = q->limit == CASES_PAGE;
+		int fixed = q->limit == CASES_PAGE;
 
 		if (q->stage || q->reference || q->assigned_me || q->name ||
 		    q->overdue)
 			rc = db_exec(db, "case_list", a, 9, &res);
 		else if (us == NULL)
-			rc = page ? db_exec(db, "case_list_page", f, 1, &res) :
+			rc = fixed ? db_exec(db, "case_list_page", f, 1, &res) :
 			    db_exec(db, "case_list_first", f, 2, &res);
 		else
-			rc = page ? db_exec(db, "case_list_page_next", nx, 3,
+			rc = fixed ? db_exec(db, "case_list_page_next", nx, 3,
 			    &res) : db_exec(db, "case_list_next", nx, 4, &res);
 	}
 	if (rc != PA_OK)
 		goto end;
 	n = db_res_rows(res);
+	sb_str(&page, "{\"items\":[");
 	for (i = 0; i < n && i < q->limit; i++) {
 		char *name = NULL, other[512];
 
@@ -1711,29 +1784,18 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 				continue;
 			}
 		}
-		item = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:s*, s:s, "
-				 "s:o, s:b}",
-		    "id", db_res_get(res, i, 0), "reference",
-		    db_res_get(res, i, 1), "stage", db_res_get(res, i, 2),
-		    "lead_organisation", "id", db_res_get(res, i, 3), "name",
-		    db_res_get(res, i, 4), "age_band", db_res_get(res, i, 5),
-		    "sex", db_res_isnull(res, i, 6) ? NULL :
-			db_res_get(res, i, 6),
-		    "opened_at", db_res_get(res, i, 7), "next_deadline",
-		    db_res_isnull(res, i, 14) ? json_null() :
-			json_string(db_res_get(res, i, 14)),
-		    "erased", strcmp(db_res_get(res, i, 13), "t") == 0);
-		if (item != NULL && name != NULL) {
-			json_object_set_new(item, "display_name",
-			    json_string(name));
-			json_array_append_new(ids,
-			    json_string(db_res_get(res, i, 0)));
+		if (page.len > strlen("{\"items\":["))
+			sb_add(&page, ",", 1);
+		list_item(&page, res, i, name);
+		if (name != NULL) {
+			if (json_array_append_new(ids,
+			    json_string(db_res_get(res, i, 0))) != 0)
+				page.failed = 1;
 			shown++;
-		}
-		if (name != NULL)
 			explicit_bzero(name, strlen(name));
+		}
 		free(name);
-		if (item == NULL || json_array_append_new(items, item) != 0) {
+		if (page.failed) {
 			rc = PA_INTERNAL;
 			goto end;
 		}
@@ -1742,7 +1804,12 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 		snprintf(next, sizeof(next), "%s_%s",
 		    db_res_get(res, q->limit - 1, 12),
 		    db_res_get(res, q->limit - 1, 0));
-	if (shown > 0) {
+	sb_add(&page, "]", 1);
+	sb_member(&page, 0, "next_cursor", next[0] ? next : NULL);
+	sb_add(&page, "}", 1);
+	if (page.failed)
+		rc = PA_INTERNAL;
+	if (rc == PA_OK && shown > 0) {
 		detail = json_pack("{s:O}", "cases", ids);
 		rc = cases_audit(db, who, "case.list", NULL, read_fields, 2,
 		    detail);
@@ -1751,15 +1818,14 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 end:
 	rc = db_tx_end(db, rc);
 	if (rc == PA_OK) {
-		*out = json_pack("{s:O, s:o}", "items", items, "next_cursor",
-		    next[0] ? json_string(next) : json_null());
-		if (*out == NULL)
-			rc = PA_INTERNAL;
+		*out = page.p;
+		*outlen = page.len;
+		page.p = NULL;
 	}
 out:
 	explicit_bzero(norm, sizeof(norm));
 	db_res_free(res);
-	json_decref(items);
+	sb_free(&page);	/* wiped: it may hold names */
 	json_decref(ids);
 	return rc;
 }
