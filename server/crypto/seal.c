@@ -103,12 +103,14 @@ wrap_with(const struct sec_master *m, const char *case_id,
 
 	if ((w = malloc(WRAP_LEN)) == NULL)
 		return PA_INTERNAL;
-	if (wrap_key(m, wk) != 0) {
-		free(w);
-		return PA_INTERNAL;
-	}
 	w[0] = 0x01;
-	key_id_bytes(m, w + 1);
+	if (sec_ring_wrap(m, wk, w + 1) != 0) {
+		if (wrap_key(m, wk) != 0) {
+			free(w);
+			return PA_INTERNAL;
+		}
+		key_id_bytes(m, w + 1);
+	}
 	randombytes_buf(w + 5, NONCE);
 	if ((adl = wrap_ad(ad, sizeof(ad), case_id, w + 1)) == 0) {
 		sodium_memzero(wk, sizeof(wk));
@@ -135,11 +137,16 @@ unwrap_with(const struct sec_master *m, const char *case_id,
 
 	if (wlen != WRAP_LEN || w[0] != 0x01)
 		return PA_INTERNAL;
-	key_id_bytes(m, id);
-	if (memcmp(id, w + 1, 4) != 0)
+	/* The ring's master has both derived already (two hashes a key). */
+	if (sec_ring_wrap(m, wk, id) != 0) {
+		key_id_bytes(m, id);
+		if (wrap_key(m, wk) != 0)
+			return PA_INTERNAL;
+	}
+	if (memcmp(id, w + 1, 4) != 0) {
+		sodium_memzero(wk, sizeof(wk));
 		return PA_CONFLICT;	/* wrapped under another master key */
-	if (wrap_key(m, wk) != 0)
-		return PA_INTERNAL;
+	}
 	if ((adl = wrap_ad(ad, sizeof(ad), case_id, w + 1)) == 0) {
 		sodium_memzero(wk, sizeof(wk));
 		return PA_INTERNAL;
