@@ -797,7 +797,7 @@ cases_consents(struct db_res *row, struct consents *cs)
 static enum pa_err
 case_view(const struct sop *s, const struct actor *who, struct db_res *row,
     const struct sec_case_key *key, int all, struct view *v,
-    json_t *idfields)
+    json_t *idfields, struct wf_pre *keep)
 {
 	json_t *clear = json_loads(db_res_get(row, 0, COL_CLEAR), 0, NULL);
 	json_t *sealed = json_loads(db_res_get(row, 0, COL_FIELDS), 0, NULL);
@@ -845,8 +845,14 @@ case_view(const struct sop *s, const struct actor *who, struct db_res *row,
 	}
 out:
 	json_decref(cs.arr);
-	json_decref(clear);
-	json_decref(sealed);
+	if (keep != NULL && rc == PA_OK) {
+		/* The workflow reads them again: parsed once is enough. */
+		keep->clear = clear;
+		keep->sealed = sealed;
+	} else {
+		json_decref(clear);
+		json_decref(sealed);
+	}
 	if (rc != PA_OK) {
 		json_decref(v->victim);
 		json_decref(v->ident);
@@ -929,7 +935,7 @@ render(struct db *db, const struct actor *who, struct db_res *row,
 		return PA_INTERNAL;
 	if ((rc = cases_open_key(row, &key)) != PA_OK)
 		goto out;
-	if ((rc = case_view(s, who, row, key, 0, &v, idfields)) != PA_OK)
+	if ((rc = case_view(s, who, row, key, 0, &v, idfields, pre)) != PA_OK)
 		goto out;
 	(void)db_res_int64(row, 0, COL_VERSION, &version);
 	o = json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:s, s:s}, s:s, s:s*, "
@@ -1419,7 +1425,7 @@ cases_update(struct db *db, const struct actor *who, const char *id,
 		goto end;
 	}
 	if ((rc = cases_open_key(row, &key)) != PA_OK ||
-	    (rc = case_view(s, who, row, key, 1, &v, NULL)) != PA_OK)
+	    (rc = case_view(s, who, row, key, 1, &v, NULL, NULL)) != PA_OK)
 		goto end;
 	cases_consents(row, &cs);
 	if ((pv && (rc = merge(s, who, "victim", pv, v.victim, touched, &cs,

@@ -92,6 +92,7 @@ enum pa_err workflow_render(struct db *db, const struct actor *who,
 struct wf_pre {
 	struct db_arg a[2];
 	struct db_res *refs, *consents, *services, *events;
+	json_t *clear, *sealed;	/* the case row's, parsed once (or NULL) */
 };
 #define WF_PRE_CALLS 4
 void workflow_prefetch(struct wf_pre *p, const char *case_id,

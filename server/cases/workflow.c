@@ -1020,10 +1020,13 @@ transition_check(const struct sop *s, const struct actor *who,
 	return 1;
 }
 
-/* The case's facts; refs, when given, are its referrals already read. */
+/*
+ * The case's facts; refs, when given, are its referrals already read, and
+ * pre, when given, may hold the row's fields already parsed.
+ */
 static enum pa_err
 facts_load(struct db *db, const struct actor *who, struct db_res *row,
-    struct db_res *refs, struct facts *f)
+    struct db_res *refs, const struct wf_pre *pre, struct facts *f)
 {
 	struct db_arg a[2] = { DB_TEXT(db_res_get(row, 0, COL_ID)),
 		DB_TEXT(who->org_id) };
@@ -1031,8 +1034,14 @@ facts_load(struct db *db, const struct actor *who, struct db_res *row,
 	memset(f, 0, sizeof(*f));
 	f->refs = refs;
 	cases_consents(row, &f->cs);
-	f->clear = json_loads(db_res_get(row, 0, COL_CLEAR), 0, NULL);
-	f->sealed = json_loads(db_res_get(row, 0, COL_FIELDS), 0, NULL);
+	if (pre != NULL && pre->clear != NULL && pre->sealed != NULL) {
+		f->clear = json_incref(pre->clear);
+		f->sealed = json_incref(pre->sealed);
+	} else {
+		f->clear = json_loads(db_res_get(row, 0, COL_CLEAR), 0, NULL);
+		f->sealed = json_loads(db_res_get(row, 0, COL_FIELDS), 0,
+		    NULL);
+	}
 	f->child = strcmp(db_res_get(row, 0, COL_CHILD), "t") == 0;
 	f->stage = db_res_get(row, 0, COL_STAGE);
 	f->lead = strcmp(db_res_get(row, 0, COL_LEAD), who->org_id) == 0;
@@ -1104,7 +1113,7 @@ cases_transition(struct db *db, const struct actor *who, const char *case_id,
 		    "the case changed meanwhile: reload it");
 		goto end;
 	}
-	if ((rc = facts_load(db, who, row, NULL, &f)) != PA_OK)
+	if ((rc = facts_load(db, who, row, NULL, NULL, &f)) != PA_OK)
 		goto end;
 	c = transition_check(s, who, t, &f, &why, &missing, path);
 	if (c < 0) {
@@ -1545,7 +1554,10 @@ workflow_pre_free(struct wf_pre *p)
 	db_res_free(p->consents);
 	db_res_free(p->services);
 	db_res_free(p->events);
+	json_decref(p->clear);
+	json_decref(p->sealed);
 	p->refs = p->consents = p->services = p->events = NULL;
+	p->clear = p->sealed = NULL;
 }
 
 enum pa_err
@@ -1609,7 +1621,7 @@ workflow_render_pre(struct db *db, const struct actor *who,
 		if ((rc = db_exec_batch(db, calls, 4)) != PA_OK)
 			goto out;
 	}
-	rc = facts_load(db, who, row, refs_res, &f);
+	rc = facts_load(db, who, row, refs_res, pre, &f);
 	refs_res = NULL;	/* owned by f now */
 	if (rc != PA_OK)
 		goto out;
