@@ -2,7 +2,8 @@
  * The audit trail. Appending takes the chain head FOR UPDATE (so records of
  * one chain are ordered and those of other chains never wait), computes the
  * hash, then inserts the record and moves the head in one statement: two
- * round trips, inside the caller's transaction.
+ * round trips, inside the caller's transaction. A connection that remembers
+ * the head it wrote last needs only the second (see add_after).
  *
  * Canonical content: each value as a 4-byte big-endian length and its bytes,
  * in a fixed order (version, chain, seq, time in microseconds, user,
@@ -33,6 +34,34 @@ static const struct db_stmt stmts[] = {
 	    "INSERT INTO audit_log (chain, seq, at_us, at, user_id, "
 	    "organisation_id, action, resource_type, resource_id, fields, "
 	    "address, detail, prev_hash, hash) VALUES ($1, $2, $3, "
+	    "timestamptz 'epoch' + $3::bigint * interval '1 microsecond', "
+	    "$4, $5, $6, $7, $8, string_to_array($9, ','), $10, $11, $12, "
+	    "$13)" },
+	/*
+	 * After a remembered head: the head moves only from (seq - 1, prev
+	 * hash); when it has moved on, nothing is written (no row returned)
+	 * or, in the variant that travels with COMMIT, the NULL seq fails the
+	 * statement and so the transaction.
+	 */
+	{ "audit_append",
+	    "WITH h AS (UPDATE audit_heads SET seq = $2::bigint, hash = $13 "
+	    "WHERE chain = $1::uuid AND seq = $2::bigint - 1 AND hash = $12 "
+	    "RETURNING seq) "
+	    "INSERT INTO audit_log (chain, seq, at_us, at, user_id, "
+	    "organisation_id, action, resource_type, resource_id, fields, "
+	    "address, detail, prev_hash, hash) SELECT $1::uuid, h.seq, "
+	    "$3::bigint, timestamptz 'epoch' + $3::bigint * "
+	    "interval '1 microsecond', $4::uuid, $5::uuid, $6::text, $7::text, "
+	    "$8::text, string_to_array($9::text, ','), $10::text, $11::text, "
+	    "$12::bytea, $13::bytea FROM h RETURNING seq" },
+	{ "audit_append_commit",
+	    "WITH h AS (UPDATE audit_heads SET seq = $2::bigint, hash = $13 "
+	    "WHERE chain = $1::uuid AND seq = $2::bigint - 1 AND hash = $12 "
+	    "RETURNING seq) "
+	    "INSERT INTO audit_log (chain, seq, at_us, at, user_id, "
+	    "organisation_id, action, resource_type, resource_id, fields, "
+	    "address, detail, prev_hash, hash) VALUES ($1, "
+	    "(SELECT seq FROM h), $3, "
 	    "timestamptz 'epoch' + $3::bigint * interval '1 microsecond', "
 	    "$4, $5, $6, $7, $8, string_to_array($9, ','), $10, $11, $12, "
 	    "$13)" },
@@ -185,23 +214,183 @@ audit_add_commit(struct db *db, const struct audit_entry *e)
 }
 
 /*
- * The head is locked before the insert, so the insert cannot lose a race
- * and may travel with COMMIT.
+ * Each pool connection remembers the heads of the chains it wrote last.
+ * With a remembered head a record goes in with one statement, which moves
+ * the head only if it still is the one remembered (seq and hash). Another
+ * writer of the chain (a second server whose connection has the same slot)
+ * or a transaction of ours that rolled back after its record makes that
+ * statement match nothing: the head is then read FOR UPDATE as before. The
+ * database decides, under the head row's lock, so a wrong memory costs a
+ * round trip, never a broken or forked chain.
+ */
+#define HEADS_KEPT 16
+
+struct head {
+	char chain[37];
+	int64_t seq;
+	unsigned char hash[SEC_HASH_BYTES];
+	int valid;
+};
+
+struct heads {
+	struct head h[HEADS_KEPT];
+	unsigned int next;	/* the slot to reuse next */
+};
+
+static struct head *
+head_find(struct heads *hs, const char *chain)
+{
+	int i;
+
+	if (hs == NULL)
+		return NULL;
+	for (i = 0; i < HEADS_KEPT; i++)
+		if (hs->h[i].valid && strcmp(hs->h[i].chain, chain) == 0)
+			return &hs->h[i];
+	return NULL;
+}
+
+static void
+head_keep(struct heads *hs, const char *chain, int64_t seq,
+    const unsigned char hash[SEC_HASH_BYTES])
+{
+	struct head *h = head_find(hs, chain);
+
+	if (hs == NULL)
+		return;
+	if (h == NULL) {
+		h = &hs->h[hs->next];
+		hs->next = (hs->next + 1) % HEADS_KEPT;
+		snprintf(h->chain, sizeof(h->chain), "%s", chain);
+	}
+	h->seq = seq;
+	memcpy(h->hash, hash, SEC_HASH_BYTES);
+	h->valid = 1;
+}
+
+/* A record's stored values and hash, after the head (cur, prev). */
+struct record {
+	char seq[24], at_us[24];
+	char *fields, *detail;
+	unsigned char hash[SEC_HASH_BYTES];
+	struct db_arg args[13];
+};
+
+static enum pa_err
+record_make(struct record *r, const char *chain, int64_t cur,
+    const unsigned char *prev, size_t prevlen, const struct audit_entry *e)
+{
+	struct timespec ts;
+
+	r->fields = r->detail = NULL;
+	snprintf(r->seq, sizeof(r->seq), "%lld", (long long)(cur + 1));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(r->at_us, sizeof(r->at_us), "%lld",
+	    (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000);
+	r->fields = join_fields(e->fields, e->nfields);
+	if (e->detail != NULL)
+		r->detail = json_dumps(e->detail, JSON_COMPACT |
+		    JSON_SORT_KEYS);
+	if (r->fields == NULL || (e->detail != NULL && r->detail == NULL))
+		return PA_INTERNAL;
+	if (record_hash(prev, prevlen, chain, r->seq, r->at_us, e->user_id,
+		e->organisation_id, e->action, e->resource_type,
+		e->resource_id, r->fields, e->address, r->detail,
+		r->hash) != 0)
+		return PA_INTERNAL;
+	r->args[0] = DB_TEXT(chain);
+	r->args[1] = DB_TEXT(r->seq);
+	r->args[2] = DB_TEXT(r->at_us);
+	r->args[3] = e->user_id ? DB_TEXT(e->user_id) : DB_NULL;
+	r->args[4] = e->organisation_id ? DB_TEXT(e->organisation_id) :
+	    DB_NULL;
+	r->args[5] = DB_TEXT(e->action);
+	r->args[6] = e->resource_type ? DB_TEXT(e->resource_type) : DB_NULL;
+	r->args[7] = e->resource_id ? DB_TEXT(e->resource_id) : DB_NULL;
+	r->args[8] = DB_TEXT(r->fields);
+	r->args[9] = e->address ? DB_TEXT(e->address) : DB_NULL;
+	r->args[10] = r->detail ? DB_TEXT(r->detail) : DB_NULL;
+	r->args[11] = DB_BYTES(prev, prevlen);
+	r->args[12] = DB_BYTES(r->hash, sizeof(r->hash));
+	return PA_OK;
+}
+
+static void
+record_clear(struct record *r)
+{
+	free(r->fields);
+	free(r->detail);
+	r->fields = r->detail = NULL;
+}
+
+/*
+ * The record after a remembered head. Inside the transaction: *done is 0
+ * when the head had moved (nothing written; the caller takes the lock
+ * path). With commit: a moved head fails the statement, so COMMIT rolls
+ * back, and the answer is PA_CONFLICT (the caller may run it all again).
+ */
+static enum pa_err
+add_after(struct db *db, struct head *h, const struct audit_entry *e,
+    int commit, int *done)
+{
+	unsigned char prev[SEC_HASH_BYTES];
+	struct record r;
+	struct db_res *res = NULL;
+	int64_t cur = h->seq;
+	enum pa_err rc;
+
+	*done = 0;
+	memcpy(prev, h->hash, sizeof(prev));
+	h->valid = 0;	/* until this record is in */
+	if ((rc = record_make(&r, h->chain, cur, prev, sizeof(prev), e)) !=
+	    PA_OK)
+		goto out;
+	if (commit) {
+		rc = db_exec_commit(db, "audit_append_commit", r.args, 13);
+		/* 23502: no head matched, so the seq was NULL. */
+		if (rc == PA_INVALID)
+			rc = PA_CONFLICT;
+		*done = 1;
+	} else {
+		rc = db_exec(db, "audit_append", r.args, 13, &res);
+		*done = rc != PA_OK || db_res_rows(res) == 1;
+	}
+	if (rc == PA_OK && *done) {
+		h->seq = cur + 1;
+		memcpy(h->hash, r.hash, sizeof(r.hash));
+		h->valid = 1;
+	}
+out:
+	db_res_free(res);
+	record_clear(&r);
+	return rc;
+}
+
+/*
+ * Without a remembered head (or after another writer): the head is locked
+ * before the insert, so the insert cannot lose a race and may travel with
+ * COMMIT.
  */
 static enum pa_err
 add(struct db *db, const struct audit_entry *e, int commit)
 {
-	char chain[37];
-	unsigned char *prev = NULL, hash[SEC_HASH_BYTES];
-	char seq[24], at_us[24], *fields = NULL, *detail = NULL;
+	struct heads *hs = db_memo(db, sizeof(struct heads));
+	struct record r = { .fields = NULL, .detail = NULL };
+	unsigned char *prev = NULL;
 	struct db_res *res = NULL;
-	struct db_arg args[13];
-	struct timespec ts;
+	struct head *kept;
+	char chain[37];
 	size_t prevlen = 0;
 	int64_t cur;
 	enum pa_err rc;
+	int done;
 
 	chain_of(db, e->organisation_id, chain);
+	if ((kept = head_find(hs, chain)) != NULL) {
+		rc = add_after(db, kept, e, commit, &done);
+		if (done)
+			return rc;
+	}
 	if ((rc = db_exec(db, "audit_head_lock", &DB_TEXT(chain), 1, &res)) !=
 	    PA_OK)
 		goto out;
@@ -223,43 +412,16 @@ add(struct db *db, const struct audit_entry *e, int commit)
 		rc = PA_INTERNAL;
 		goto out;
 	}
-	snprintf(seq, sizeof(seq), "%lld", (long long)(cur + 1));
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(at_us, sizeof(at_us), "%lld",
-	    (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000);
-	fields = join_fields(e->fields, e->nfields);
-	if (e->detail != NULL)
-		detail = json_dumps(e->detail, JSON_COMPACT | JSON_SORT_KEYS);
-	if (fields == NULL || (e->detail != NULL && detail == NULL)) {
-		rc = PA_INTERNAL;
+	if ((rc = record_make(&r, chain, cur, prev, prevlen, e)) != PA_OK)
 		goto out;
-	}
-	if (record_hash(prev, prevlen, chain, seq, at_us, e->user_id,
-		e->organisation_id, e->action, e->resource_type,
-		e->resource_id, fields, e->address, detail, hash) != 0) {
-		rc = PA_INTERNAL;
-		goto out;
-	}
-	args[0] = DB_TEXT(chain);
-	args[1] = DB_TEXT(seq);
-	args[2] = DB_TEXT(at_us);
-	args[3] = e->user_id ? DB_TEXT(e->user_id) : DB_NULL;
-	args[4] = e->organisation_id ? DB_TEXT(e->organisation_id) : DB_NULL;
-	args[5] = DB_TEXT(e->action);
-	args[6] = e->resource_type ? DB_TEXT(e->resource_type) : DB_NULL;
-	args[7] = e->resource_id ? DB_TEXT(e->resource_id) : DB_NULL;
-	args[8] = DB_TEXT(fields);
-	args[9] = e->address ? DB_TEXT(e->address) : DB_NULL;
-	args[10] = detail ? DB_TEXT(detail) : DB_NULL;
-	args[11] = DB_BYTES(prev, prevlen);
-	args[12] = DB_BYTES(hash, sizeof(hash));
-	rc = commit ? db_exec_commit(db, "audit_insert", args, 13) :
-	    db_exec(db, "audit_insert", args, 13, NULL);
+	rc = commit ? db_exec_commit(db, "audit_insert", r.args, 13) :
+	    db_exec(db, "audit_insert", r.args, 13, NULL);
+	if (rc == PA_OK)
+		head_keep(hs, chain, cur + 1, r.hash);
 out:
 	db_res_free(res);
 	free(prev);
-	free(fields);
-	free(detail);
+	record_clear(&r);
 	return rc;
 }
 

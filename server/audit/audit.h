@@ -37,7 +37,10 @@ void audit_init(void);
 /* Appends one record inside the caller's transaction. */
 enum pa_err audit_add(struct db *db, const struct audit_entry *e);
 /* The same as the transaction's last write: the insert and COMMIT go in
- * one round trip, and the transaction is over when it returns. */
+ * one round trip, and the transaction is over when it returns. PA_CONFLICT:
+ * another writer had moved the chain's head since this connection last
+ * wrote it, so everything was rolled back; running the transaction again
+ * succeeds (the head is then read under its lock). */
 enum pa_err audit_add_commit(struct db *db, const struct audit_entry *e);
 
 struct audit_verdict {

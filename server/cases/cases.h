@@ -61,8 +61,14 @@ struct cases_query {
 	int limit;
 	const char *cursor;
 };
+/*
+ * The page as JSON text, {"items": [...], "next_cursor": ...}, written
+ * directly (no jansson tree: 50 objects built, dumped and freed cost more
+ * than the page's decryption). *out is malloc'd; it holds names.
+ */
 enum pa_err cases_list(struct db *db, const struct actor *who,
-    const struct cases_query *q, json_t **out, struct cases_err *err);
+    const struct cases_query *q, char **out, size_t *outlen,
+    struct cases_err *err);
 
 /* Assigns one case (of the caller's organisation) to a user of it. */
 enum pa_err cases_assign(struct db *db, const struct actor *who,

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "../db/db.h"
 #include "cases.h"
 
 struct sop;
@@ -98,5 +99,23 @@ void workflow_init(void);
  * needs and the allowed and blocked transitions to a rendered case. */
 enum pa_err workflow_render(struct db *db, const struct actor *who,
     struct db_res *row, const struct sec_case_key *key, json_t *out);
+/*
+ * The workflow's four reads of a case, to send in the same round trip as
+ * the case itself (they need only its id and the caller's organisation):
+ * workflow_prefetch fills calls[0..3] (args must live until they run);
+ * workflow_render_pre renders from the results and frees them.
+ */
+struct wf_pre {
+	struct db_arg a[2];
+	struct db_res *refs, *consents, *services, *events;
+	json_t *clear, *sealed;	/* the case row's, parsed once (or NULL) */
+};
+#define WF_PRE_CALLS 4
+void workflow_prefetch(struct wf_pre *p, const char *case_id,
+    const struct actor *who, struct db_call *calls);
+void workflow_pre_free(struct wf_pre *p);
+enum pa_err workflow_render_pre(struct db *db, const struct actor *who,
+    struct db_res *row, const struct sec_case_key *key, json_t *out,
+    struct wf_pre *pre);
 
 #endif

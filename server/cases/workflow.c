@@ -1020,10 +1020,13 @@ transition_check(const struct sop *s, const struct actor *who,
 	return 1;
 }
 
-/* The case's facts; refs, when given, are its referrals already read. */
+/*
+ * The case's facts; refs, when given, are its referrals already read, and
+ * pre, when given, may hold the row's fields already parsed.
+ */
 static enum pa_err
 facts_load(struct db *db, const struct actor *who, struct db_res *row,
-    struct db_res *refs, struct facts *f)
+    struct db_res *refs, const struct wf_pre *pre, struct facts *f)
 {
 	struct db_arg a[2] = { DB_TEXT(db_res_get(row, 0, COL_ID)),
 		DB_TEXT(who->org_id) };
@@ -1031,8 +1034,14 @@ facts_load(struct db *db, const struct actor *who, struct db_res *row,
 	memset(f, 0, sizeof(*f));
 	f->refs = refs;
 	cases_consents(row, &f->cs);
-	f->clear = json_loads(db_res_get(row, 0, COL_CLEAR), 0, NULL);
-	f->sealed = json_loads(db_res_get(row, 0, COL_FIELDS), 0, NULL);
+	if (pre != NULL && pre->clear != NULL && pre->sealed != NULL) {
+		f->clear = json_incref(pre->clear);
+		f->sealed = json_incref(pre->sealed);
+	} else {
+		f->clear = json_loads(db_res_get(row, 0, COL_CLEAR), 0, NULL);
+		f->sealed = json_loads(db_res_get(row, 0, COL_FIELDS), 0,
+		    NULL);
+	}
 	f->child = strcmp(db_res_get(row, 0, COL_CHILD), "t") == 0;
 	f->stage = db_res_get(row, 0, COL_STAGE);
 	f->lead = strcmp(db_res_get(row, 0, COL_LEAD), who->org_id) == 0;
@@ -1104,7 +1113,7 @@ cases_transition(struct db *db, const struct actor *who, const char *case_id,
 		    "the case changed meanwhile: reload it");
 		goto end;
 	}
-	if ((rc = facts_load(db, who, row, NULL, &f)) != PA_OK)
+	if ((rc = facts_load(db, who, row, NULL, NULL, &f)) != PA_OK)
 		goto end;
 	c = transition_check(s, who, t, &f, &why, &missing, path);
 	if (c < 0) {
@@ -1523,9 +1532,45 @@ unmet_needs(struct db_res *refs)
 	return needs;
 }
 
+void
+workflow_prefetch(struct wf_pre *p, const char *case_id,
+    const struct actor *who, struct db_call *calls)
+{
+	memset(p, 0, sizeof(*p));
+	p->a[0] = DB_TEXT(case_id);
+	p->a[1] = DB_TEXT(who->org_id);
+	calls[0] = (struct db_call){ "wf_case_referrals", p->a, 2, &p->refs };
+	calls[1] = (struct db_call){ "wf_case_consents", p->a, 1,
+		&p->consents };
+	calls[2] = (struct db_call){ "wf_case_services", p->a, 1,
+		&p->services };
+	calls[3] = (struct db_call){ "wf_case_events", p->a, 1, &p->events };
+}
+
+void
+workflow_pre_free(struct wf_pre *p)
+{
+	db_res_free(p->refs);
+	db_res_free(p->consents);
+	db_res_free(p->services);
+	db_res_free(p->events);
+	json_decref(p->clear);
+	json_decref(p->sealed);
+	p->refs = p->consents = p->services = p->events = NULL;
+	p->clear = p->sealed = NULL;
+}
+
 enum pa_err
 workflow_render(struct db *db, const struct actor *who, struct db_res *row,
     const struct sec_case_key *key, json_t *out)
+{
+	return workflow_render_pre(db, who, row, key, out, NULL);
+}
+
+enum pa_err
+workflow_render_pre(struct db *db, const struct actor *who,
+    struct db_res *row, const struct sec_case_key *key, json_t *out,
+    struct wf_pre *pre)
 {
 	const struct sop *s = sop_current();
 	const char *case_id = db_res_get(row, 0, COL_ID);
@@ -1542,12 +1587,27 @@ workflow_render(struct db *db, const struct actor *who, struct db_res *row,
 	size_t i;
 	int c, k;
 
-	if (allowed == NULL || blocked == NULL) {
+	memset(&f, 0, sizeof(f));
+	if (pre != NULL) {
+		/* Read with the case: ours now. */
+		refs_res = pre->refs;
+		consents_res = pre->consents;
+		services_res = pre->services;
+		events_res = pre->events;
+		pre->refs = pre->consents = pre->services = pre->events = NULL;
+	}
+	if (allowed == NULL || blocked == NULL || (pre != NULL &&
+	    (refs_res == NULL || consents_res == NULL ||
+		services_res == NULL || events_res == NULL))) {
+		db_res_free(refs_res);
+		db_res_free(consents_res);
+		db_res_free(services_res);
+		db_res_free(events_res);
 		json_decref(allowed);
 		json_decref(blocked);
 		return PA_INTERNAL;
 	}
-	{
+	if (pre == NULL) {
 		/* Four reads, one round trip. */
 		struct db_arg a[2] = { DB_TEXT(case_id), DB_TEXT(who->org_id) };
 		struct db_call calls[4] = {
@@ -1561,7 +1621,7 @@ workflow_render(struct db *db, const struct actor *who, struct db_res *row,
 		if ((rc = db_exec_batch(db, calls, 4)) != PA_OK)
 			goto out;
 	}
-	rc = facts_load(db, who, row, refs_res, &f);
+	rc = facts_load(db, who, row, refs_res, pre, &f);
 	refs_res = NULL;	/* owned by f now */
 	if (rc != PA_OK)
 		goto out;

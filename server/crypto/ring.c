@@ -19,6 +19,7 @@ static unsigned char *ring;	/* NPURPOSE * 32 bytes, sodium_malloc */
 static const struct sec_master *ring_master;	/* borrowed, see init */
 static int installed[NPURPOSE];	/* stored keys put in place */
 static char key_id[9];
+static unsigned char key_id_raw[4];
 
 static const unsigned char *
 subkey(enum sec_purpose p)
@@ -51,6 +52,7 @@ sec_ring_init(const struct sec_master *m)
 	    m->key, SEC_KEY_BYTES);
 	snprintf(key_id, sizeof(key_id), "%02x%02x%02x%02x", id[0], id[1],
 	    id[2], id[3]);
+	memcpy(key_id_raw, id, sizeof(key_id_raw));
 	sodium_mprotect_readonly(ring);
 	ring_master = m;
 	return 0;
@@ -73,6 +75,17 @@ const struct sec_master *
 sec_ring_master(void)
 {
 	return ring_master;
+}
+
+int
+sec_ring_wrap(const struct sec_master *m, unsigned char key[32],
+    unsigned char id[4])
+{
+	if (ring == NULL || m != ring_master)
+		return -1;
+	memcpy(key, subkey(SEC_KEY_WRAP), crypto_kdf_KEYBYTES);
+	memcpy(id, key_id_raw, sizeof(key_id_raw));
+	return 0;
 }
 
 const unsigned char *

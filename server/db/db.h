@@ -57,6 +57,14 @@ void db_pool_close(void);
 enum pa_err db_acquire(struct db **out);
 /* The leased connection's index in the pool (stable for its life). */
 int db_slot(const struct db *db);
+/*
+ * A zeroed area of size bytes that stays with the connection slot for the
+ * pool's life (freed by db_pool_close), for what its holder of the moment
+ * may remember between leases; NULL when out of memory. Only the lease
+ * holder touches it, so it needs no lock. One user: the audit module's
+ * chain heads (always the same size).
+ */
+void *db_memo(struct db *db, size_t size);
 
 /* Returns a lease; rolls back a transaction left open. NULL is ignored. */
 void db_release(struct db *db);
@@ -96,6 +104,9 @@ enum pa_err db_exec_batch(struct db *db, struct db_call *calls, int n);
  */
 enum pa_err db_tx_begin_exec(struct db *db, const char *name,
     const struct db_arg *args, int nargs, struct db_res **out);
+/* The same with up to 8 statements after BEGIN, in one round trip. */
+enum pa_err db_tx_begin_batch(struct db *db, const struct db_call *calls,
+    int n);
 /*
  * A last statement and COMMIT in one round trip. On any failure the
  * transaction is rolled back and nothing of it stays.

@@ -28,6 +28,7 @@ struct db {
 	int in_tx;
 	int idx;
 	struct pool *owner;	/* the pool it goes back to */
+	void *memo;	/* see db_memo */
 };
 
 struct db_res {
@@ -224,6 +225,8 @@ pool_close(struct pool *p)
 	for (i = 0; i < p->size; i++) {
 		PQfinish(p->conns[i].conn);
 		p->conns[i].conn = NULL;
+		free(p->conns[i].memo);
+		p->conns[i].memo = NULL;
 	}
 	free(p->conns);
 	p->conns = NULL;
@@ -337,6 +340,14 @@ int
 db_slot(const struct db *d)
 {
 	return d->idx;
+}
+
+void *
+db_memo(struct db *d, size_t size)
+{
+	if (d->memo == NULL)
+		d->memo = calloc(1, size);
+	return d->memo;
 }
 
 static enum pa_err exec_tx(struct db *d, const char *sql);
@@ -521,24 +532,38 @@ db_exec_batch(struct db *d, struct db_call *calls, int n)
 }
 
 enum pa_err
-db_tx_begin_exec(struct db *d, const char *name, const struct db_arg *args,
-    int nargs, struct db_res **out)
+db_tx_begin_batch(struct db *d, const struct db_call *calls, int n)
 {
-	struct db_call calls[2] = { { "db_begin", NULL, 0, NULL },
-		{ name, args, nargs, out } };
+	struct db_call all[9];
 	enum pa_err rc;
+	int i;
 
-	if (out != NULL)
-		*out = NULL;
+	for (i = 0; i < n && i < 8; i++)
+		if (calls[i].out != NULL)
+			*calls[i].out = NULL;
 	if (d->owner->readonly)
 		return refuse_write(d);
-	rc = db_exec_batch(d, calls, 2);
 
+	if (n < 1 || n > 8)
+		return PA_INTERNAL;
+	all[0] = (struct db_call){ "db_begin", NULL, 0, NULL };
+	for (i = 0; i < n; i++)
+		all[i + 1] = calls[i];
+	rc = db_exec_batch(d, all, n + 1);
 	/* Open (or aborted) either way: db_tx_end rolls back on failure. */
 	d->in_tx = PQtransactionStatus(d->conn) != PQTRANS_IDLE;
 	if (rc == PA_OK && !d->in_tx)
 		rc = PA_DB;
 	return rc;
+}
+
+enum pa_err
+db_tx_begin_exec(struct db *d, const char *name, const struct db_arg *args,
+    int nargs, struct db_res **out)
+{
+	struct db_call call = { name, args, nargs, out };
+
+	return db_tx_begin_batch(d, &call, 1);
 }
 
 enum pa_err

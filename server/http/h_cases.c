@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <microhttpd.h>
+
 #include "../cases/cases.h"
 #include "../sop/sop.h"
 #include "../util/jv.h"
@@ -117,6 +119,8 @@ list(struct req *r, struct cases_query *q)
 	struct cases_err err;
 	struct db *db;
 	enum pa_err rc;
+	char *text = NULL;
+	size_t len = 0;
 
 	if (q->stage != NULL && !sop_code_valid(sop_current(), "stage",
 	    q->stage))
@@ -124,7 +128,17 @@ list(struct req *r, struct cases_query *q)
 		    "unknown stage");
 	if ((rc = req_db(r, &db)) != PA_OK)
 		return rc;
-	rc = cases_list(db, &r->who, q, &r->out, &err);
+	rc = cases_list(db, &r->who, q, &text, &len, &err);
+	if (rc == PA_OK) {
+		r->resp = MHD_create_response_from_buffer(len, text,
+		    MHD_RESPMEM_MUST_FREE);
+		if (r->resp == NULL) {
+			free(text);
+			return PA_INTERNAL;
+		}
+		MHD_add_response_header(r->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    "application/json; charset=utf-8");
+	}
 	return case_fail(r, rc, &err);
 }
 

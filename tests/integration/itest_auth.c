@@ -1538,6 +1538,138 @@ START_TEST(test_audit_chain_stays_whole_under_concurrent_writes)
 }
 END_TEST
 
+/*
+ * Two servers with one database connection each write the same chains
+ * (organisation + slot 0). Each remembers the head it wrote last, which
+ * the other keeps moving: appends then meet a moved head, and every read
+ * must still be audited exactly once, in one unbroken chain.
+ */
+#define TWO_ROUNDS 6
+#define TWO_THREADS 4
+
+struct two_arg {
+	const struct harness_server *srv[2];
+	const struct sess *s;
+	const char *case_path;
+	pthread_barrier_t *start;
+	int ok;
+	long bad_status;
+};
+
+static void *
+two_run(void *p)
+{
+	struct two_arg *a = p;
+	struct res x;
+	int i;
+
+	pthread_barrier_wait(a->start);
+	for (i = 0; i < 2 * TWO_ROUNDS; i++) {
+		/* Reads (audited with the commit) and writes, on both. */
+		if (i % 3 == 2)
+			x = callj(a->srv[i % 2], a->s, "POST",
+			    "/api/v1/cases", minimal_case());
+		else
+			x = call(a->srv[i % 2], a->s, "GET", a->case_path,
+			    NULL);
+		if (x.st == 200 || x.st == 201)
+			a->ok++;
+		else
+			a->bad_status = x.st;
+		res_free(&x);
+	}
+	return NULL;
+}
+
+START_TEST(test_audit_chain_stays_whole_when_two_servers_share_it)
+{
+	const char *one[] = { "PASSERELLE_DB_POOL_SIZE=1", NULL };
+	struct harness_server a, b;
+	struct two_arg args[TWO_THREADS];
+	pthread_t th[TWO_THREADS];
+	pthread_barrier_t start;
+	char d[11], path[96], cid[40], out[4096];
+	struct sess p, aud;
+	long reads_before, reads, i;
+	struct res x;
+
+	ck_assert_int_eq(env_server(&acc, &a, NULL, one), 0);
+	ck_assert_int_eq(env_server(&acc, &b, NULL, one), 0);
+	login_ok(&a, "police.agent", &p);
+	login_ok(&a, "comite.audit", &aud);
+	today(d);
+	x = callj(&a, &p, "POST", "/api/v1/cases",
+	    json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:[s]}}", "victim",
+		"given_name", "Awa", "family_name", "Chaine", "sex", "female",
+		"identification", "date", d, "region", "bamako",
+		"exploitation_types", "forced_labour"));
+	EXPECT(x, 201, "case with a name");
+	ck_assert_ptr_nonnull(jstr(x.j, "id"));
+	snprintf(cid, sizeof(cid), "%s", jstr(x.j, "id"));
+	snprintf(path, sizeof(path), "/api/v1/cases/%s", cid);
+	res_free(&x);
+	reads_before = sqln(acc.db,
+	    "SELECT count(*) FROM audit_log WHERE action = 'case.read' AND "
+	    "resource_id = $1", cid, NULL);
+
+	/* One after the other: each server finds the head moved. */
+	for (i = 0; i < 6; i++) {
+		x = call(i % 2 ? &b : &a, &p, "GET", path, NULL);
+		EXPECT(x, 200, "read on alternate servers");
+		ck_assert_str_eq(jstr(x.j, "victim.given_name"), "Awa");
+		res_free(&x);
+	}
+	/* At once, from both. */
+	memset(args, 0, sizeof(args));
+	ck_assert_int_eq(pthread_barrier_init(&start, NULL, TWO_THREADS), 0);
+	for (i = 0; i < TWO_THREADS; i++) {
+		args[i].srv[0] = i % 2 ? &a : &b;
+		args[i].srv[1] = i % 2 ? &b : &a;
+		args[i].s = &p;
+		args[i].case_path = path;
+		args[i].start = &start;
+		ck_assert_int_eq(
+		    pthread_create(&th[i], NULL, two_run, &args[i]), 0);
+	}
+	for (i = 0; i < TWO_THREADS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&start);
+	for (i = 0; i < TWO_THREADS; i++)
+		ck_assert_msg(args[i].ok == 2 * TWO_ROUNDS,
+		    "thread %ld: %d of %d requests answered (last status %ld)",
+		    i, args[i].ok, 2 * TWO_ROUNDS, args[i].bad_status);
+
+	/* Every read audited once: none lost, none twice by a retry. */
+	reads = sqln(acc.db,
+	    "SELECT count(*) FROM audit_log WHERE action = 'case.read' AND "
+	    "resource_id = $1", cid, NULL);
+	ck_assert_int_eq(reads - reads_before,
+	    6 + TWO_THREADS * (2 * TWO_ROUNDS - 2 * TWO_ROUNDS / 3));
+	/* Every case created has its record. */
+	ck_assert_int_eq(
+	    sqln(acc.db,
+	        "SELECT count(*) FROM cases c WHERE NOT EXISTS (SELECT 1 "
+	        "FROM audit_log l WHERE l.action = 'case.create' AND "
+	        "l.resource_id = c.id::text)",
+	        NULL, NULL),
+	    0);
+	ck_assert_int_eq(
+	    sqln(acc.db,
+	        "SELECT count(*) FROM (SELECT chain FROM audit_log "
+	        "GROUP BY chain HAVING max(seq) <> count(*) OR "
+	        "min(seq) <> 1) c",
+	        NULL, NULL),
+	    0);
+	x = call(&a, &aud, "GET", "/api/v1/audit/verify", NULL);
+	EXPECT(x, 200, "verify");
+	ck_assert_msg(json_is_true(jpath(x.j, "ok")), "%s", x.body);
+	res_free(&x);
+	ck_assert_int_eq(cli_audit_verify(&acc, out, sizeof(out)), 0);
+	ck_assert_int_eq(harness_server_stop(&a), 0);
+	ck_assert_int_eq(harness_server_stop(&b), 0);
+}
+END_TEST
+
 /* ====================================================================== */
 
 static Suite *
@@ -1575,6 +1707,8 @@ auth_suite(void)
 	    test_audit_tampering_is_found_and_changes_are_refused);
 	tcase_add_test(tc,
 	    test_audit_chain_stays_whole_under_concurrent_writes);
+	tcase_add_test(tc,
+	    test_audit_chain_stays_whole_when_two_servers_share_it);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("throttling");

@@ -792,6 +792,42 @@ START_TEST(test_case_list_ends_with_a_null_next_cursor)
 }
 END_TEST
 
+/*
+ * The list is written as JSON text by hand: names with quotes, backslashes
+ * and tabs come back as they were given.
+ */
+START_TEST(test_case_list_escapes_what_it_writes)
+{
+	const char *given = "Awa \"la\" \\ Sidi\tbé";
+	char id[40];
+	struct sess p;
+	struct res x;
+	json_t *it;
+	size_t i;
+	int seen = 0;
+
+	login_ok(&ce.srv, "police.agent", &p);
+	create_case(&p, named_case(given, "Koné/", NULL), id, NULL);
+	x = call(&ce.srv, &p, "GET", "/api/v1/cases", NULL);
+	EXPECT(x, 200, "list");
+	ck_assert_msg(x.j != NULL, "not JSON: %s", x.body);
+	json_array_foreach(json_object_get(x.j, "items"), i, it)
+	{
+		ck_assert(json_is_false(json_object_get(it, "erased")));
+		ck_assert(json_is_null(json_object_get(it, "next_deadline")));
+		if (strcmp(jstr(it, "id"), id) != 0)
+			continue;
+		ck_assert_str_eq(jstr(it, "display_name"),
+		    "Awa \"la\" \\ Sidi\tbé Koné/");
+		ck_assert_str_eq(jstr(it, "sex"), "female");
+		seen++;
+	}
+	ck_assert_int_eq(seen, 1);
+	ck_assert(json_is_null(json_object_get(x.j, "next_cursor")));
+	res_free(&x);
+}
+END_TEST
+
 /* ------------------------------------------------------------ search */
 
 START_TEST(test_search_folds_names_and_never_reads_a_url)
@@ -1259,6 +1295,7 @@ cases_suite(void)
 	    test_update_with_versions_null_clears_and_hidden_fields_stay);
 	tcase_add_test(tc, test_list_newest_first_with_cursor_and_filters);
 	tcase_add_test(tc, test_case_list_ends_with_a_null_next_cursor);
+	tcase_add_test(tc, test_case_list_escapes_what_it_writes);
 	tcase_add_test(tc, test_search_folds_names_and_never_reads_a_url);
 	tcase_add_test(tc,
 	    test_duplicates_are_found_where_the_caller_may_see_them);
