@@ -168,6 +168,19 @@ yesterday(char *buf, size_t len)
  * POST /api/v1/cases for a fictional victim whose family name is spelled
  * from n (so that names differ). Fills *r; returns the status.
  */
+/* GET path as the client whose session's CSRF token is csrf (every
+ * signed-in request carries it). */
+static long
+get_as(struct harness_client *c, const struct harness_server *srv,
+    const char *path, const char *csrf, struct harness_resp *r)
+{
+	char hdr_csrf[160];
+	const char *headers[2] = { hdr_csrf, NULL };
+
+	snprintf(hdr_csrf, sizeof(hdr_csrf), "X-CSRF-Token: %s", csrf);
+	return harness_client_http(c, srv, "GET", path, headers, NULL, r);
+}
+
 static long
 create_case(struct harness_client *c, const struct harness_server *srv,
     const char *csrf, unsigned int n, struct harness_resp *r)
@@ -333,8 +346,8 @@ START_TEST(test_sigkill_during_case_registrations_loses_nothing_answered)
 		for (k = 0; k < streams[i].n; k++) {
 			snprintf(path, sizeof(path), "/api/v1/cases/%s",
 			    streams[i].ids[k]);
-			ck_assert_msg(harness_client_http(&reader, &srv2, "GET",
-			                  path, NULL, NULL, &r) == 200,
+			ck_assert_msg(get_as(&reader, &srv2, path, csrf, &r) ==
+			                  200,
 			    "case %s (answered 201 before the kill) reads "
 			    "%ld: %.200s",
 			    streams[i].ids[k], r.status, r.body);
@@ -447,8 +460,7 @@ probe_run(void *arg)
 		const char *path = paths[i++ % 3];
 
 		before = atomic_load(&pg_phase);
-		st = harness_client_http(&p->c, p->srv, "GET", path, NULL, NULL,
-		    &r);
+		st = get_as(&p->c, p->srv, path, p->csrf, &r);
 		after = atomic_load(&pg_phase);
 		if (before == 0 && after == 0)
 			ok = st == 200;
@@ -530,7 +542,7 @@ START_TEST(test_postgres_restart_under_load_gives_503_then_recovers)
 	harness_client_http(&main_c, &srv, "GET", "/readyz", NULL, NULL, &r);
 	ck_assert_error(&r, 503, "database_unavailable");
 	harness_resp_free(&r);
-	harness_client_http(&main_c, &srv, "GET", "/api/v1/me", NULL, NULL, &r);
+	get_as(&main_c, &srv, "/api/v1/me", csrf, &r);
 	ck_assert_msg(r.status == 503 || r.status == 401,
 	    "GET /api/v1/me with the database away: %ld %s", r.status, r.body);
 	if (r.status == 503)
@@ -542,8 +554,7 @@ START_TEST(test_postgres_restart_under_load_gives_503_then_recovers)
 	ck_assert_int_eq(harness_shell(harness_pg_start_cmd()), 0);
 	for (end = harness_now_s() + 10; harness_now_s() < end;
 	     harness_sleep_ms(100)) {
-		st = harness_client_http(&main_c, &srv, "GET", "/api/v1/me",
-		    NULL, NULL, &r);
+		st = get_as(&main_c, &srv, "/api/v1/me", csrf, &r);
 		harness_resp_free(&r);
 		if (st == 200)
 			break;
