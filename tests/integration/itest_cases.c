@@ -205,7 +205,7 @@ full_case(json_t *sop)
 	                 "s:{s:s, s:s, s:s, s:[s, s], s:[s], s:[s], s:s}}",
 	    "victim", "given_name", V_GIVEN, "family_name", V_FAMILY,
 	    "other_names", V_OTHER, "date_of_birth", V_DOB, "age_estimate", 35,
-	    "sex", "female", "nationality", "ML", "languages", "bambara",
+	    "sex", "female", "nationality", "ML", "languages", "bm",
 	    "phone", V_PHONE, "address", V_ADDRESS, "id_document", V_IDDOC,
 	    "photo", PNG_1X1, "identification", "date", d, "region",
 	    first_code(sop, "region", 0), "place", V_PLACE, "indicators",
