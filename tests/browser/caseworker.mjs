@@ -74,7 +74,10 @@ async function frenchLeft(page, sop) {
   const frs = Object.entries(fr).filter(([k, v]) => en[k] !== v).map(([, v]) => v);
   const walk = (o) => {
     if (o && typeof o === 'object') {
-      if (typeof o.fr === 'string' && typeof o.en === 'string' && o.fr !== o.en) frs.push(o.fr);
+      if (typeof o.fr === 'string' && typeof o.en === 'string' && o.fr !== o.en) {
+        frs.push(o.fr);
+        english.add(o.en);	// the language "English" is an English label too
+      }
       for (const v of Object.values(o)) walk(v);
     }
   };

@@ -1091,6 +1091,10 @@ START_TEST(test_erasure_keeps_only_what_statistics_read)
 	login_ok(&ce.srv, "police.chef", &chef);
 	login_ok(&ce.srv, "comite.analyste", &an);
 	sop = served_sop(&p);
+	/* The browser offers languages from the SOP's list, with labels. */
+	ck_assert_str_eq(first_code(sop, "language", 0), "bm");
+	ck_assert_str_eq(jstr(json_array_get(jpath(jpath(jpath(sop,
+	    "categories"), "language"), "codes"), 0), "label.fr"), "Bambara");
 	/* Five alike, so that their cells are above k = 5's suppression. */
 	for (i = 0; i < 5; i++)
 		create_case(&p, json_pack("{s:{s:s, s:i, s:s, s:[s, s]}, "
