@@ -166,3 +166,84 @@ dump_schema() {
 		on && /^\\\.$/ { on = 0 }
 		on { printf "%04d %s\n", $1, $2 }' | sort -n
 }
+
+# --- database passwords off command lines ------------------------------------
+
+# A command line is world-readable (/proc/PID/cmdline, ps): a database URL
+# with a password must not be given to pg_dump, pg_restore or psql as an
+# argument. pg_conn URL sets PG_URL to URL without its password (the
+# user:password@ of a postgresql:// URL, a password= query parameter, or a
+# password=... keyword) and, when there was one, writes it to a temporary
+# password file (mode 0600) exported as PGPASSFILE, which libpq reads (the
+# passerelle binary's too). The caller runs pg_conn_cleanup at exit (trap).
+PG_URL=""
+_pg_passfile=""
+
+# _pct_decode S: S with its %XX escapes decoded.
+_pct_decode() {
+	local s="${1//\\/\\\\}"
+	printf '%b' "${s//%/\\x}"
+}
+
+pg_conn() {
+	local url="$1" pw="" found=0
+	PG_URL="$url"
+	case "$url" in
+	postgres://* | postgresql://*)
+		local scheme="${url%%://*}" after="${url#*://}" netloc rest
+		netloc="${after%%[/?]*}"
+		rest="${after:${#netloc}}"
+		if [[ "$netloc" == *@* ]]; then
+			local userinfo="${netloc%@*}"
+			if [[ "$userinfo" == *:* ]]; then
+				pw="$(_pct_decode "${userinfo#*:}")"
+				found=1
+				netloc="${userinfo%%:*}@${netloc##*@}"
+			fi
+		fi
+		if [[ "$rest" == *\?* ]]; then
+			local path="${rest%%\?*}" kept="" kv parts=()
+			IFS='&' read -r -a parts <<<"${rest#*\?}"
+			for kv in "${parts[@]}"; do
+				if [[ "$kv" == password=* ]]; then
+					pw="$(_pct_decode "${kv#password=}")"
+					found=1
+				else
+					kept="${kept:+$kept&}$kv"
+				fi
+			done
+			rest="$path${kept:+?$kept}"
+		fi
+		PG_URL="$scheme://$netloc$rest"
+		;;
+	*)
+		# keyword=value pairs: password=word or password='quoted \' word'
+		local re="(^|[[:space:]])password[[:space:]]*=[[:space:]]*('(([^'\\\\]|\\\\.)*)'|([^[:space:]']*))"
+		if [[ "$url" =~ $re ]]; then
+			found=1
+			if [ -n "${BASH_REMATCH[3]}${BASH_REMATCH[2]:0:1}" ] &&
+			    [ "${BASH_REMATCH[2]:0:1}" = "'" ]; then
+				pw="$(printf '%s' "${BASH_REMATCH[3]}" | sed -E "s/\\\\(.)/\\1/g")"
+			else
+				pw="${BASH_REMATCH[5]}"
+			fi
+			PG_URL="${url/"${BASH_REMATCH[0]}"/${BASH_REMATCH[1]}}"
+		fi
+		;;
+	esac
+	[ "$found" = 1 ] || return 0
+	pg_conn_cleanup
+	_pg_passfile="$(umask 077 && mktemp "${TMPDIR:-/tmp}/passerelle-pgpass.XXXXXX")"
+	chmod 0600 "$_pg_passfile"
+	# Any host, port, database and user: this file serves this run only.
+	pw="${pw//\\/\\\\}"
+	printf '*:*:*:*:%s\n' "${pw//:/\\:}" >"$_pg_passfile"
+	export PGPASSFILE="$_pg_passfile"
+}
+
+pg_conn_cleanup() {
+	if [ -n "$_pg_passfile" ]; then
+		rm -f "$_pg_passfile"
+		_pg_passfile=""
+	fi
+}

@@ -140,8 +140,30 @@ static const struct db_stmt stmts[] = {
 	    "rw AS (UPDATE referrals SET status = 'withdrawn', "
 	    "closed_at = now(), closed_reason = 'case_erased' "
 	    "WHERE case_id = $1 AND status = 'pending') "
+	    /* What stays in clear is what statistics read (stat_dim() and
+	     * the HTCDS export): the category columns. The copies of clear
+	     * fields keep sex, nationality, region and forms only; free or
+	     * fine values go (languages, indicators, urgent needs), the
+	     * identification date becomes the first day of its month (the
+	     * finest period statistics use) and the age estimate the lower
+	     * bound of the case's age band, so that every statistic counts
+	     * the case in the same cells as before. */
 	    "UPDATE cases SET erased_at = now(), version = version + 1, "
-	    "updated_at = now() WHERE id = $1 AND erased_at IS NULL "
+	    "updated_at = now(), "
+	    "identified_on = date_trunc('month', identified_on)::date, "
+	    "clear = (SELECT coalesce(jsonb_object_agg(e.k, e.v), '{}') "
+	    "FROM jsonb_each(cases.clear) AS e(k, v) WHERE e.k IN "
+	    "('victim.sex', 'victim.nationality', 'identification.region', "
+	    "'identification.exploitation_types')) || "
+	    "CASE WHEN cases.clear ? 'identification.date' AND "
+	    "identified_on IS NOT NULL THEN jsonb_build_object("
+	    "'identification.date', to_char(date_trunc('month', "
+	    "identified_on), 'YYYY-MM-DD')) ELSE '{}' END || "
+	    "CASE WHEN cases.clear ? 'victim.age_estimate' AND "
+	    "substring(age_band FROM '^[0-9]+') IS NOT NULL THEN "
+	    "jsonb_build_object('victim.age_estimate', "
+	    "substring(age_band FROM '^[0-9]+')::int) ELSE '{}' END "
+	    "WHERE id = $1 AND erased_at IS NULL "
 	    "RETURNING version" },
 	{ "case_list", CASE_LIST_COLS CASE_LIST_FROM("$5::int IS NOT NULL")
 	    "WHERE a.organisation_id = $1 AND a.ended_at IS NULL "

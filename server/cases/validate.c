@@ -155,18 +155,15 @@ check_codes(const struct sop *s, const struct sop_field *f, json_t *v,
 		if (!json_is_string(x))
 			return bad(err, f, "type de valeur incorrect",
 			    "wrong value type");
-		if (f->type == SOP_CODES &&
+		/* Languages are codes of the SOP's list too: free text here
+		 * would be kept in clear and survive an erasure. */
+		if ((f->type == SOP_CODES || f->type == SOP_LANGUAGES) &&
 		    !sop_code_valid(s, f->category, json_string_value(x)))
 			return bad(err, f, "code inconnu", "unknown code");
 		if (f->type == SOP_COUNTRIES &&
 		    !cases_country_valid(json_string_value(x)))
 			return bad(err, f, "code de pays ISO 3166 inconnu",
 			    "unknown ISO 3166 country code");
-		if (f->type == SOP_LANGUAGES &&
-		    (jv_utf8_len(json_string_value(x)) == 0 ||
-			jv_utf8_len(json_string_value(x)) > 40 ||
-			!cases_text_clean(json_string_value(x))))
-			return bad(err, f, "langue invalide", "invalid language");
 		for (j = 0; j < i; j++)
 			if (json_equal(json_array_get(v, j), x))
 				return bad(err, f, "valeur répétée",

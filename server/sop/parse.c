@@ -74,7 +74,7 @@ struct ctx {
 static const char *const required_categories[] = { "stage", "kind", "role",
 	"service", "consent_scope", "urgency", "justice_status", "sex",
 	"age_band", "region", "exploitation_type", "indicator", "urgent_need",
-	NULL };
+	"language", NULL };
 
 static const char *const fixed_kind[] = { "police", "ngo", "shelter",
 	"one_stop_center", "child_protection", "labour_inspection",
@@ -148,7 +148,7 @@ static const struct api_field {
 	{ "victim", "age_estimate", SOP_INTEGER, NULL, 0, 0 },
 	{ "victim", "sex", SOP_CODE, "sex", 0, 0 },
 	{ "victim", "nationality", SOP_COUNTRY, NULL, 0, 0 },
-	{ "victim", "languages", SOP_LANGUAGES, NULL, 0, 0 },
+	{ "victim", "languages", SOP_LANGUAGES, "language", 0, 0 },
 	{ "victim", "phone", SOP_TEXT, NULL, 1, 1 },
 	{ "victim", "address", SOP_TEXT, NULL, 1, 1 },
 	{ "victim", "id_document", SOP_TEXT, NULL, 1, 1 },
@@ -1307,7 +1307,8 @@ parse_field(struct ctx *c, json_t *v, struct sop_field *fs, size_t i)
 				    api->section, api->name);
 		}
 	}
-	if (type_known && (f->type == SOP_CODE || f->type == SOP_CODES)) {
+	if (type_known && (f->type == SOP_CODE || f->type == SOP_CODES ||
+	    f->type == SOP_LANGUAGES)) {
 		if ((tv = get(c, v, "category", J_STR, 1)) != NULL) {
 			t = json_string_value(tv);
 			if (find_category(c, t) == NULL)
@@ -1322,8 +1323,8 @@ parse_field(struct ctx *c, json_t *v, struct sop_field *fs, size_t i)
 				f->category = dup(c, t);
 		}
 	} else if (type_known && has(v, "category"))
-		problem_at(c, "category", "only code and codes fields have a "
-		    "category");
+		problem_at(c, "category", "only code, codes and languages "
+		    "fields have a category");
 	if (type_known)
 		parse_bounds(c, v, f);
 

@@ -44,7 +44,7 @@ enum sop_field_type {
 	SOP_INTEGER,	/* between min and max */
 	SOP_COUNTRY,	/* ISO 3166-1 alpha-2 */
 	SOP_COUNTRIES,	/* array of ISO 3166-1 alpha-2 */
-	SOP_LANGUAGES,	/* array of short language names or codes */
+	SOP_LANGUAGES,	/* array of codes of a category (languages) */
 	SOP_PHOTO,	/* base64 PNG or JPEG, at most max bytes decoded */
 };
 

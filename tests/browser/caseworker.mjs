@@ -74,7 +74,10 @@ async function frenchLeft(page, sop) {
   const frs = Object.entries(fr).filter(([k, v]) => en[k] !== v).map(([, v]) => v);
   const walk = (o) => {
     if (o && typeof o === 'object') {
-      if (typeof o.fr === 'string' && typeof o.en === 'string' && o.fr !== o.en) frs.push(o.fr);
+      if (typeof o.fr === 'string' && typeof o.en === 'string' && o.fr !== o.en) {
+        frs.push(o.fr);
+        english.add(o.en);	// the language "English" is an English label too
+      }
       for (const v of Object.values(o)) walk(v);
     }
   };
@@ -153,7 +156,8 @@ try {
   await police.fill('#f-victim-family_name', 'Diarra');
   await police.fill('#f-victim-date_of_birth', '1998-03-14');
   await police.selectOption('#f-victim-nationality', 'ML');
-  await police.fill('#f-victim-languages', 'bambara, français');
+  await police.check('#f-victim-languages-bm');
+  await police.check('#f-victim-languages-fr');
   await police.check('#f-identification-exploitation_types-domestic_servitude');
   await police.check('#f-identification-urgent_needs-safe_shelter');
   // A value the form does not offer reaches the server: its 422 is shown at the field.

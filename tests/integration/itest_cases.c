@@ -205,7 +205,7 @@ full_case(json_t *sop)
 	                 "s:{s:s, s:s, s:s, s:[s, s], s:[s], s:[s], s:s}}",
 	    "victim", "given_name", V_GIVEN, "family_name", V_FAMILY,
 	    "other_names", V_OTHER, "date_of_birth", V_DOB, "age_estimate", 35,
-	    "sex", "female", "nationality", "ML", "languages", "bambara",
+	    "sex", "female", "nationality", "ML", "languages", "bm",
 	    "phone", V_PHONE, "address", V_ADDRESS, "id_document", V_IDDOC,
 	    "photo", PNG_1X1, "identification", "date", d, "region",
 	    first_code(sop, "region", 0), "place", V_PLACE, "indicators",
@@ -497,6 +497,12 @@ static const struct {
 	{ "victim", "given_name", NULL, "victim.given_name" }, /* 500 chars */
 	{ "victim", "photo", "\"" GIF_1X1 "\"", "victim.photo" },
 	{ "victim", "sex", "\"homme\"", "victim.sex" },
+	/* Languages are codes of the SOP's list: free text would be kept in
+	 * clear, survive an erasure and could name a person. */
+	{ "victim", "languages", "[\"Tante a Kayes: Fatoumata\"]",
+	    "victim.languages" },
+	{ "victim", "languages", "[\"bambara\"]", "victim.languages" },
+	{ "victim", "languages", "[\"bm\", \"kayes\"]", "victim.languages" },
 };
 
 START_TEST(test_each_bad_field_is_422_naming_it_and_stores_nothing)
@@ -1073,6 +1079,130 @@ START_TEST(test_erasure_shreds_identity_and_keeps_categories)
 }
 END_TEST
 
+/*
+ * What stays in clear after an erasure is what statistics read, no finer:
+ * no languages, indicators or urgent needs; the identification date at the
+ * first day of its month, the age estimate at the lower bound of its band.
+ * The statistics count the erased case in the same cells as before.
+ */
+static json_t *
+stats_now(const struct sess *s, const char *year, const char *by)
+{
+	char path[160];
+	struct res x;
+	json_t *j;
+
+	snprintf(path, sizeof(path), "/api/v1/stats?from=%s-01-01&to=%s-12-31"
+	    "&by=%s", year, year, by);
+	x = call(&ce.srv, s, "GET", path, NULL);
+	EXPECT(x, 200, path);
+	j = json_incref(x.j);
+	res_free(&x);
+	json_object_del(j, "generated_at");	/* its time of making */
+	return j;
+}
+
+START_TEST(test_erasure_keeps_only_what_statistics_read)
+{
+	static const char *const dims[] = { "sex,age_band", "month", "quarter",
+		"region", "nationality", "exploitation_type", "child",
+		"sex,region" };
+	json_t *before[sizeof(dims) / sizeof(dims[0])], *after, *sop, *v;
+	char ids[5][40], d[11], month1[11], year[5], path[128], row[128];
+	struct sess p, chef, an;
+	time_t t = time(NULL);
+	struct tm tm;
+	struct res x;
+	size_t i;
+
+	/* A date within this month that is not its first day. */
+	gmtime_r(&t, &tm);
+	if (tm.tm_mday == 1) {
+		t -= 86400;
+		gmtime_r(&t, &tm);
+	}
+	strftime(d, sizeof(d), "%Y-%m-%d", &tm);
+	strftime(month1, sizeof(month1), "%Y-%m-01", &tm);
+	strftime(year, sizeof(year), "%Y", &tm);
+	login_ok(&ce.srv, "police.agent", &p);
+	login_ok(&ce.srv, "police.chef", &chef);
+	login_ok(&ce.srv, "comite.analyste", &an);
+	sop = served_sop(&p);
+	/* The browser offers languages from the SOP's list, with labels. */
+	ck_assert_str_eq(first_code(sop, "language", 0), "bm");
+	ck_assert_str_eq(jstr(json_array_get(jpath(jpath(jpath(sop,
+	    "categories"), "language"), "codes"), 0), "label.fr"), "Bambara");
+	/* Five alike, so that their cells are above k = 5's suppression. */
+	for (i = 0; i < 5; i++)
+		create_case(&p, json_pack("{s:{s:s, s:i, s:s, s:[s, s]}, "
+		    "s:{s:s, s:s, s:[s], s:[s], s:[s]}}", "victim", "sex", "male",
+		    "age_estimate", 23, "nationality", "SN", "languages", "bm",
+		    "ff", "identification", "date", d, "region", "kayes",
+		    "exploitation_types", "forced_labour", "indicators",
+		    first_code(sop, "indicator", 0), "urgent_needs",
+		    first_code(sop, "urgent_need", 0)), ids[i], NULL);
+	json_decref(sop);
+	for (i = 0; i < sizeof(dims) / sizeof(dims[0]); i++)
+		before[i] = stats_now(&an, year, dims[i]);
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/erase", ids[0]);
+	x = call(&ce.srv, &chef, "POST", path, "{}");
+	EXPECT(x, 200, "erase");
+	res_free(&x);
+
+	x = get_case(&p, ids[0]);
+	EXPECT(x, 200, "GET the erased case");
+	ck_assert(json_is_true(jpath(x.j, "erased")));
+	ck_assert_msg(jpath(x.j, "victim.languages") == NULL,
+	    "languages survive the erasure: %s", x.body);
+	ck_assert_ptr_null(jpath(x.j, "identification.indicators"));
+	ck_assert_ptr_null(jpath(x.j, "identification.urgent_needs"));
+	ck_assert_int_eq(jint(x.j, "victim.age_estimate"), 18);
+	ck_assert_str_eq(jstr(x.j, "identification.date"), month1);
+	ck_assert_str_eq(jstr(x.j, "victim.sex"), "male");
+	ck_assert_str_eq(jstr(x.j, "victim.nationality"), "SN");
+	ck_assert_str_eq(jstr(x.j, "identification.region"), "kayes");
+	v = jpath(x.j, "identification.exploitation_types");
+	ck_assert(json_is_array(v) && json_array_size(v) == 1);
+	ck_assert_str_eq(json_string_value(json_array_get(v, 0)),
+	    "forced_labour");
+	res_free(&x);
+	/* In the database too, not only in the answer. */
+	sqlv(ce.db,
+	    "SELECT to_char(identified_on, 'YYYY-MM-DD') || '|' || age_band "
+	    "|| '|' || (clear ? 'victim.languages')::text || '|' || "
+	    "(clear ->> 'victim.age_estimate') FROM cases WHERE id = $1",
+	    ids[0], NULL, row, sizeof(row));
+	snprintf(path, sizeof(path), "%s|18-24|false|18", month1);
+	ck_assert_str_eq(row, path);
+	/* The other four are untouched. */
+	x = get_case(&p, ids[1]);
+	ck_assert_int_eq(jint(x.j, "victim.age_estimate"), 23);
+	ck_assert_str_eq(jstr(x.j, "identification.date"), d);
+	ck_assert_ptr_nonnull(jpath(x.j, "victim.languages"));
+	res_free(&x);
+
+	for (i = 0; i < sizeof(dims) / sizeof(dims[0]); i++) {
+		char *a, *b;
+
+		after = stats_now(&an, year, dims[i]);
+		a = json_dumps(before[i], JSON_SORT_KEYS | JSON_COMPACT);
+		b = json_dumps(after, JSON_SORT_KEYS | JSON_COMPACT);
+		ck_assert_msg(strstr(a, "\"count\":5") != NULL ||
+		    strstr(a, "\"count\": 5") != NULL,
+		    "by=%s: the five cases are not a visible cell: %s", dims[i],
+		    a);
+		ck_assert_msg(strcmp(a, b) == 0,
+		    "by=%s: statistics changed with the erasure:\n%s\n%s",
+		    dims[i], a, b);
+		free(a);
+		free(b);
+		json_decref(after);
+		json_decref(before[i]);
+	}
+}
+END_TEST
+
 /* -------------------------------------------------------- assignment */
 
 START_TEST(test_supervisors_reassign_caseworkers_only_take)
@@ -1302,6 +1432,7 @@ cases_suite(void)
 	tcase_add_test(tc,
 	    test_every_identity_read_is_audited_with_field_names);
 	tcase_add_test(tc, test_erasure_shreds_identity_and_keeps_categories);
+	tcase_add_test(tc, test_erasure_keeps_only_what_statistics_read);
 	tcase_add_test(tc, test_supervisors_reassign_caseworkers_only_take);
 	tcase_add_test(tc,
 	    test_rotation_keeps_every_case_and_refuses_the_old_key);

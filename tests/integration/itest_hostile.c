@@ -1335,7 +1335,7 @@ sop_wrong_values(json_t *field, int allow_null, struct buf *store, size_t *offs,
 		ADDV("[null]");
 		ADDV("[\"\"]");
 		if (strcmp(type, "languages") == 0)
-			ADDV("[\"%s\"]", /* 41 characters: one too many */
+			ADDV("[\"%s\"]", /* not a code of the SOP's list */
 			    "abcdefghijklmnopqrstuvwxyzabcdefghijklmno");
 		else
 			ADDV("[\"no_such_code\"]");

@@ -36,9 +36,10 @@ create_named(const struct sess *s, const char *name, char id[40])
 
 	today(d);
 	x = callj(&oe.srv, s, "POST", "/api/v1/cases",
-	    json_pack("{s:{s:s, s:s, s:s, s:i}, s:{s:s, s:s, s:[s]}}",
+	    json_pack("{s:{s:s, s:s, s:s, s:i, s:[s]}, s:{s:s, s:s, s:[s]}}",
 	        "victim", "given_name", name, "family_name", FAMILY, "sex",
-	        "female", "age_estimate", 30, "identification", "date", d,
+	        "female", "age_estimate", 30, "languages", "snk",
+	        "identification", "date", d,
 	        "region", "bamako", "exploitation_types", "forced_labour"));
 	EXPECT(x, 201, "create case");
 	snprintf(id, 40, "%s", jstr(x.j, "id"));
@@ -256,6 +257,11 @@ START_TEST(test_retention_shreds_only_cases_past_the_sop)
 		assert_absent(x.body, given[i], "a shredded case");
 		assert_absent(x.body, FAMILY, "a shredded case");
 		ck_assert_str_eq(jstr(x.j, "victim.sex"), "female");
+		/* Retention shreds as an erasure does: nothing finer than a
+		 * statistics cell stays in clear. */
+		ck_assert_ptr_null(jpath(x.j, "victim.languages"));
+		ck_assert_int_eq(jint(x.j, "victim.age_estimate"), 25);
+		ck_assert_str_eq(jstr(x.j, "identification.date") + 8, "01");
 		res_free(&x);
 		x = get_case(&p, id[i + 2]);
 		EXPECT(x, 200, "read a kept case");

@@ -4,7 +4,11 @@
 # with the same master key must read every case back byte for byte and the
 # audit chain must verify; with another key it must refuse to start, naming
 # the key. Also: the backup holds no name and no key, restore refuses a
-# non-empty target and a backup from a newer schema.
+# non-empty target and a backup from a newer schema; no session survives a
+# restore (a cookie valid at backup time gets 401), restore lists the
+# erasures made since the backup, and a password in the database URL never
+# reaches a command line (pg_dump, pg_restore and psql are wrapped to record
+# theirs).
 #
 # Environment (scripts/test sets it): PASSERELLE_BIN, PASSERELLE_SOURCE_DIR,
 # PASSERELLE_TEST_DATABASE_URL (a superuser URL of the test cluster). Needs
@@ -186,12 +190,62 @@ done
 api police.agent GET "/api/v1/cases?limit=500" >"$WORK/before/list.json" || abort "list cases"
 check "the source answers carry identity (the comparison means something)" \
     grep -q "Drill-Aminata" "$WORK/before/${ids[0]}.json"
+# police.chef's session is valid now, when the backup is taken; it must not
+# open the restored database.
+cp "$WORK/police.chef.jar" "$WORK/old-session.jar"
 stop_server || ko "the source server stopped cleanly"
 
+# PostgreSQL's programs, wrapped: each records its command line and the
+# password file it was given (mode and content), then runs the real one.
+WRAP="$WORK/pgwrap"
+mkdir -p "$WRAP"
+REAL_BIN="$(dirname "$PSQL")"
+for tool in pg_dump pg_restore psql; do
+	real="$REAL_BIN/$tool"
+	[ -x "$real" ] || real="$(command -v "$tool")"
+	cat >"$WRAP/$tool" <<WRAPPER
+#!/usr/bin/env bash
+{ printf 'argv:'; printf ' %s' "\$0" "\$@"; printf '\n'
+  if [ -n "\${PGPASSFILE:-}" ] && [ -f "\$PGPASSFILE" ]; then
+	printf 'passfile: %s %s %s\n' "\$PGPASSFILE" "\$(stat -c %a "\$PGPASSFILE")" "\$(cat "\$PGPASSFILE")"
+  fi; } >>"$WORK/pgtools.log"
+exec "$real" "\$@"
+WRAPPER
+	chmod +x "$WRAP/$tool"
+done
+SECRET="Drill-secret-$RANDOM"
+# The test cluster trusts local connections, so the password is accepted
+# and unused: what matters is where it travels.
+SECRET_URL="$SRC_URL&password=$SECRET"
+no_secret_on_argv() { ! grep "^argv:" "$WORK/pgtools.log" | grep -q -e "$SECRET" -e "password="; }
+passfiles_gone() {
+	local f
+	for f in $(sed -n 's/^passfile: \([^ ]*\) .*/\1/p' "$WORK/pgtools.log"); do
+		[ ! -e "$f" ] || return 1
+	done
+}
+
 # ---------------------------------------------------------------- 2. backup
-DUMP="$(cd "$WORK" && PASSERELLE_DATABASE_URL="$SRC_URL" PASSERELLE_BIN="$BIN" \
-    "$SRC/scripts/backup" 2>"$WORK/backup.log")" || { cat "$WORK/backup.log"; abort "scripts/backup"; }
+sleep 1	# the erasure above falls in an earlier second than the backup
+DUMP="$(cd "$WORK" && PASSERELLE_DATABASE_URL="$SECRET_URL" PASSERELLE_BIN="$BIN" \
+    PASSERELLE_PG_BINDIR="$WRAP" "$SRC/scripts/backup" 2>"$WORK/backup.log")" ||
+    { cat "$WORK/backup.log"; abort "scripts/backup"; }
 ok "scripts/backup wrote $(basename "$DUMP")"
+check "scripts/backup ran pg_dump through the wrappers" grep -q "^argv: .*pg_dump" "$WORK/pgtools.log"
+check "no password on pg_dump's or pg_restore's command line" no_secret_on_argv
+check "the password went in a password file of mode 0600" \
+    grep -q "^passfile: .* 600 \*:\*:\*:\*:$SECRET\$" "$WORK/pgtools.log"
+check "and the password file is gone after the backup" passfiles_gone
+sessions_rows="$("$REAL_BIN/pg_restore" --data-only --table=sessions -f - "$DUMP" |
+    awk '/^COPY .*sessions / { on = 1; next } on && /^\\\.$/ { exit } on { n++ } END { print n + 0 }')"
+check "the backup holds no session ($sessions_rows rows)" test "$sessions_rows" = 0
+
+# An erasure after the backup: restore must say it is to be done again.
+sleep 1
+start_server "$SRC_URL" "$KEY" || abort "the source server again"
+login police.chef || abort "login again"
+api police.chef POST "/api/v1/cases/${ids[3]}/erase" '{}' >/dev/null || abort "erase after the backup"
+stop_server || ko "the source server stopped cleanly"
 version="$(PASSERELLE_DATABASE_URL="$SRC_URL" "$BIN" migrate --status | awk '$1 == "applied" { v = $2 } END { print v }')"
 check "the file name and .meta record the schema version ($version)" \
     bash -c '[[ "$1" == *-schema$2.dump ]] && grep -qx "schema_version=$2" "$1.meta"' _ "$DUMP" "$version"
@@ -226,7 +280,9 @@ NEW_URL="$(url_for "$NEW_ADMIN" restored)"
 ok "a new cluster (Unix socket only) in $CL"
 
 # ---------------------------------------------------------------- 4. restore
-if PASSERELLE_BIN="$BIN" "$SRC/scripts/restore" "$DUMP" --database-url "$NEW_URL" \
+: >"$WORK/pgtools.log"
+if PASSERELLE_BIN="$BIN" PASSERELLE_PG_BINDIR="$WRAP" PASSERELLE_DATABASE_URL="$NEW_URL&password=$SECRET" \
+    "$SRC/scripts/restore" "$DUMP" --live-database-url "$SECRET_URL" \
     >"$WORK/restore.out" 2>"$WORK/restore.log"; then
 	ok "scripts/restore into the new cluster"
 else
@@ -234,6 +290,16 @@ else
 	abort "scripts/restore into the new cluster"
 fi
 check "restore says how to start the server" grep -q "passerelle serve" "$WORK/restore.log"
+sed -n '/erasures/,/^Next/p' "$WORK/restore.log" | sed 's/^/    /'
+check "restore says that no session survives" grep -q "no session survives" "$WORK/restore.log"
+check "the restored database holds no session" test "$("$PSQL" -X -t -A -d "$NEW_URL" \
+    -c "SELECT count(*) FROM sessions")" = 0
+check "restore warns that later erasures must be made again" grep -q "erasures made after this backup" "$WORK/restore.log"
+check "and lists the erasure made after the backup (${ids[3]})" grep -q "^  ${ids[3]} .* case.erase\$" "$WORK/restore.log"
+check "but not the one made before it (${ids[2]})" bash -c '! grep -q "^  $2 " "$1"' _ "$WORK/restore.log" "${ids[2]}"
+check "restore ran pg_restore through the wrappers" grep -q "^argv: .*pg_restore" "$WORK/pgtools.log"
+check "no password on restore's tools' command lines" no_secret_on_argv
+check "and its password files are gone" passfiles_gone
 if PASSERELLE_BIN="$BIN" "$SRC/scripts/restore" "$DUMP" --database-url "$NEW_URL" \
     >/dev/null 2>"$WORK/again.log"; then
 	ko "a second restore into a non-empty database is refused"
@@ -259,6 +325,8 @@ fi
 # ------------------------------------------------ 5. the same key: identical
 if start_server "$NEW_URL" "$KEY"; then
 	ok "a server starts on the restored database with the same key"
+	code="$(curl -s -o /dev/null -w '%{http_code}' -b "$WORK/old-session.jar" "$BASE/api/v1/cases")"
+	check "a session valid at backup time gets 401 after the restore (got $code)" test "$code" = 401
 	login police.agent || abort "login on the restored database"
 	same=0
 	for id in "${ids[@]}"; do

@@ -383,8 +383,8 @@ static const struct {
 	{ "victim",
 	    "{\"given_name\": \"Aminata\", \"family_name\": "
 	    "\"Traoré\", \"sex\": \"female\", \"age_estimate\": 16, "
-	    "\"nationality\": \"ML\", \"languages\": [\"bambara\", "
-	    "\"français\"], \"date_of_birth\": \"2009-02-28\"}",
+	    "\"nationality\": \"ML\", \"languages\": [\"bm\", "
+	    "\"fr\"], \"date_of_birth\": \"2009-02-28\"}",
 	    0, OK_ },
 	{ "identification",
 	    "{\"date\": \"2025-01-15\", \"region\": "
@@ -471,21 +471,28 @@ static const struct {
 	{ "victim", "{\"age_estimate\": -1}", 0, BAD("victim.age_estimate") },
 	{ "victim", "{\"age_estimate\": 9223372036854775807}", 0,
 	    BAD("victim.age_estimate") },
-	/* Languages. */
+	/* Languages: codes of the SOP's list, not free text. */
+	{ "victim", "{\"languages\": [\"bm\", \"fr\"]}", 0, OK_ },
 	{ "victim", "{\"languages\": [\"\"]}", 0, BAD("victim.languages") },
-	{ "victim", "{\"languages\": [\"bambara\", \"bambara\"]}", 0,
+	{ "victim", "{\"languages\": [\"bm\", \"bm\"]}", 0,
+	    BAD("victim.languages") },
+	{ "victim", "{\"languages\": [\"bambara\"]}", 0,
+	    BAD("victim.languages") },
+	{ "victim", "{\"languages\": [\"Tante a Kayes: Fatoumata\"]}", 0,
+	    BAD("victim.languages") },
+	{ "victim", "{\"languages\": [\"BM\"]}", 0, BAD("victim.languages") },
+	{ "victim", "{\"languages\": \"bm\"}", 0, BAD("victim.languages") },
+	{ "victim", "{\"languages\": [\"region\"]}", 0,
+	    BAD("victim.languages") },
+	{ "victim", "{\"languages\": [\"kayes\"]}", 0,
 	    BAD("victim.languages") },
 	{ "victim",
-	    "{\"languages\": [\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "\"]}",
+	    "{\"languages\": [\"bm\", \"ff\", \"dogon\", \"snk\", \"son\", "
+	    "\"senufo\", \"tmh\", \"bozo\", \"kao\", \"emk\", \"fr\"]}",
 	    0, BAD("victim.languages") },
 	{ "victim",
-	    "{\"languages\": [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", "
-	    "\"g\", \"h\", \"i\", \"j\", \"k\"]}",
-	    0, BAD("victim.languages") },
-	{ "victim",
-	    "{\"languages\": [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", "
-	    "\"g\", \"h\", \"i\", \"j\"]}",
+	    "{\"languages\": [\"bm\", \"ff\", \"dogon\", \"snk\", \"son\", "
+	    "\"senufo\", \"tmh\", \"bozo\", \"kao\", \"fr\"]}",
 	    0, OK_ },
 	/* Text: not empty, no control characters. */
 	{ "victim", "{\"given_name\": \"\"}", 0, BAD("victim.given_name") },

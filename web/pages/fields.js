@@ -11,7 +11,6 @@ addStrings({
     v_integer: 'Un nombre entier entre {min} et {max} est attendu.', v_date: 'Date invalide.',
     v_future: 'La date ne peut pas être dans le futur.', v_one: 'Choisissez au moins une valeur.',
     v_too_many: 'Trop de valeurs ({max} au plus).', v_photo: 'Une photo PNG ou JPEG de 2 Mio au plus.',
-    languages_hint: 'Séparées par des virgules (par ex. bambara, français).',
     not_readable: 'Votre organisation ne pourra pas relire ce champ une fois enregistré.',
     encrypted_hint: 'Chiffré.',
   },
@@ -20,7 +19,6 @@ addStrings({
     v_integer: 'A whole number from {min} to {max} is expected.', v_date: 'Invalid date.',
     v_future: 'The date cannot be in the future.', v_one: 'Choose at least one value.',
     v_too_many: 'Too many values ({max} at most).', v_photo: 'A PNG or JPEG photo of 2 MiB at most.',
-    languages_hint: 'Separated by commas (e.g. Bambara, French).',
     not_readable: 'Your organisation will not be able to read this field back once saved.',
     encrypted_hint: 'Encrypted.',
   },
@@ -76,14 +74,11 @@ export function buildField(sop, f, ctx, value) {
       control = el('select', common, el('option', { value: '', text: ctx.t('choose') }),
         countryOptions(ctx.lang()).map((c) => el('option', { value: c.code, text: c.name })));
       break;
-    case 'languages':
-      control = el('input', { ...common, type: 'text', autocomplete: 'off' });
-      hints.push(ctx.t('languages_hint'));
-      break;
     case 'photo':
       control = el('input', { ...common, type: 'file', accept: 'image/png,image/jpeg' });
       break;
-    case 'codes': {
+    case 'codes':
+    case 'languages': { // languages are codes of the SOP's list too
       const box = el('fieldset', { id, class: 'wide', 'aria-describedby': errId },
         el('legend', { text: label }),
         el('div', { class: 'checks' }, codes(sop, f.category).map((c) => el('label', null,
@@ -123,7 +118,7 @@ export async function readSection(sop, section, form, t) {
     const id = fieldId(f, null);
     const required = f.required_at === sop.initial_stage;
     const bad = (text) => errors.push({ id, text });
-    if (f.type === 'codes') {
+    if (f.type === 'codes' || f.type === 'languages') {
       const picked = [...form.querySelectorAll(`input[type=checkbox][name="${section}.${f.name}"]:checked`)].map((e) => e.value);
       if (required && picked.length === 0) bad(t('v_one'));
       else if (f.max && picked.length > f.max) bad(t('v_too_many', { max: f.max }));
@@ -153,13 +148,6 @@ export async function readSection(sop, section, form, t) {
         else if (raw > today()) bad(t('v_future'));
         else values[f.name] = raw;
         break;
-      case 'languages': {
-        const list = [...new Set(raw.split(',').map((s) => s.trim()).filter(Boolean))];
-        if (f.max && list.length > f.max) bad(t('v_too_many', { max: f.max }));
-        else if (list.some((s) => s.length > 40)) bad(t('v_too_long', { max: 40 }));
-        else values[f.name] = list;
-        break;
-      }
       default:
         if (f.max && [...raw].length > f.max) bad(t('v_too_long', { max: f.max }));
         else values[f.name] = raw;
