@@ -326,7 +326,7 @@ export async function render(root, ctx) {
       case 'codes': return v.map((x) => codeLabel(sop, f.category, x)).join(', ');
       case 'country': return countryName(v);
       case 'date': return fmtDate(v);
-      case 'languages': return v.join(', ');
+      case 'languages': return v.map((x) => codeLabel(sop, f.category, x)).join(', ');
       default: return String(v);
     }
   }
