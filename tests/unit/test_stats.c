@@ -371,10 +371,14 @@ solve(const struct mat *m, const double *q0, double *value)
 static struct eq eqs_buf[MAXEQ];
 
 /*
- * Every full cell of values that occur is hidden, the empty ones too (a
- * two-way answer that cannot protect its small counts otherwise). The
- * answer then lists every combination, and a hidden cell may be 0; in any
- * other answer an empty cell is absent, and a hidden one at least 1.
+ * One dimension: something is hidden and no empty category is published
+ * (a one-way answer that hides a count hides its empty categories too),
+ * so a hidden count may be 0. Two dimensions: every full cell of values
+ * that occur is hidden, the empty ones too (a two-way answer that cannot
+ * protect its small counts otherwise, or whose margins hide empty
+ * categories). The answer then lists every combination, and a hidden cell
+ * may be 0; in any other answer an empty cell is published (or absent),
+ * and a hidden one is at least 1.
  */
 static int
 withheld(const struct tab *t)
@@ -383,12 +387,12 @@ withheld(const struct tab *t)
 	int any = 0;
 
 	if (t->ndims == 1) {
-		/* every category hidden, the empty ones included */
+		/* a count hidden, no empty category published */
 		for (i = 0; i < t->n; i++)
 			if (is_full_e(t, i)) {
-				if (!t->c[i].suppressed)
+				if (!t->c[i].suppressed && t->orig[i] == 0)
 					return 0;
-				any = 1;
+				any |= t->c[i].suppressed;
 			}
 		return any;
 	}
@@ -414,8 +418,8 @@ withheld(const struct tab *t)
 /*
  * The least an attacker knows a hidden entry to be: 0 for a cell of a
  * withheld answer, and for a margin of a two-way answer whose dimension's
- * one-way answer is withheld (every non-empty margin hidden: the empty
- * ones are then hidden too, as that answer hides them); else 1.
+ * margins hide something and publish no empty one (the one-way answer
+ * hides its empty categories with any count); else 1.
  */
 static long
 least(const struct tab *t, size_t i, int wh)
@@ -429,9 +433,9 @@ least(const struct tab *t, size_t i, int wh)
 		if (!is_margin_e(t, i, j))
 			continue;
 		for (p = 0; p < t->n; p++)
-			if (is_margin_e(t, p, j) && t->orig[p] > 0 &&
+			if (is_margin_e(t, p, j) && t->orig[p] == 0 &&
 			    !t->c[p].suppressed)
-				all = 0;
+				all = 0;	/* a published empty margin */
 		return all ? 0 : 1;
 	}
 	return 1;
@@ -924,24 +928,37 @@ START_TEST(test_k_boundary)
 }
 END_TEST
 
+/*
+ * Issue 8, HTCDS review: a zero is published only in an answer that hides
+ * no count. Published beside hidden counts, zeros say each hidden category
+ * holds a case (ML = 31 shown, BF and NE hidden, every other country 0:
+ * BF + NE = 12 with BF, NE >= 1). So a one-way answer that hides a count
+ * hides every empty category too, never as a complement of its own.
+ */
 START_TEST(test_zero_never_hidden)
 {
-	/* zeros are never hidden nor picked as the complementary cell... */
+	static const long none[] = { 0, 30, 0, 9, 7, 0 };
 	static const long counts[] = { 0, 3, 0, 9, 7, 0 };
 	static const long all[] = { 0, 3, 0, 9, 0 };
 	struct tab *t = &tab_a;
 	size_t i;
+	char why[256];
 
+	/* nothing small: zeros published like every count */
+	one_d(t, none, 6);
+	for (i = 0; i < t->n; i++)
+		ck_assert_int_eq(t->c[i].suppressed, 0);
+	/* a small count: hidden with a complement, and every zero hidden */
 	one_d(t, counts, 6);
 	for (i = 0; i < 6; i++)
 		if (counts[i] == 0)
-			ck_assert_int_eq(t->c[i].suppressed, 0);
+			ck_assert_int_eq(t->c[i].suppressed, 1);
 	ck_assert_int_eq(t->c[1].suppressed, 1);
 	ck_assert_int_eq(t->c[4].suppressed, 1);
 	ck_assert_int_eq(t->c[3].suppressed, 0);
-	ck_assert(!withheld(t));
-	/* ...unless every non-empty category is hidden: then the empty
-	 * ones are too (withheld), or they would say the others are not */
+	ck_assert(withheld(t));
+	ck_assert_msg(all_attacks(t, why, sizeof(why)) == 0, "%s", why);
+	/* and when every non-empty category is hidden, the same */
 	one_d(t, all, 5);
 	for (i = 0; i < 5; i++)
 		ck_assert_int_eq(t->c[i].suppressed, 1);
@@ -956,7 +973,7 @@ START_TEST(test_zero_never_hidden)
 	}
 	/* the total alone (no dimension) is a table too */
 	{
-		struct stats_cell c = { { NULL, NULL }, 3, 0, 0 };
+		struct stats_cell c = { { NULL, NULL }, 3, 0, 0, 0 };
 
 		stats_suppress(&c, 1, 0, K);
 		ck_assert_int_eq(c.suppressed, 1);
@@ -1169,26 +1186,26 @@ START_TEST(test_multi_valued_sums_are_bounds)
 {
 	/* March of the integration fixture, by exploitation type */
 	static struct stats_cell one[] = {
-		{ { "domestic_servitude", NULL }, 5, 0, 0 },
-		{ { "forced_begging", NULL }, 5, 0, 0 },
-		{ { "forced_labour", NULL }, 13, 0, 0 },
-		{ { "sexual_exploitation", NULL }, 3, 0, 0 },
-		{ { NULL, NULL }, 21, 0, 0 },
+		{ { "domestic_servitude", NULL }, 5, 0, 0, 0 },
+		{ { "forced_begging", NULL }, 5, 0, 0, 0 },
+		{ { "forced_labour", NULL }, 13, 0, 0, 0 },
+		{ { "sexual_exploitation", NULL }, 3, 0, 0, 0 },
+		{ { NULL, NULL }, 21, 0, 0, 0 },
 	};
 	/* and by sex, exploitation type */
 	static struct stats_cell two[] = {
-		{ { "female", "forced_labour" }, 7, 0, 0 },
-		{ { "female", "sexual_exploitation" }, 3, 0, 0 },
-		{ { "male", "domestic_servitude" }, 5, 0, 0 },
-		{ { "male", "forced_begging" }, 5, 0, 0 },
-		{ { "male", "forced_labour" }, 6, 0, 0 },
-		{ { "female", NULL }, 10, 0, 0 },
-		{ { "male", NULL }, 11, 0, 0 },
-		{ { NULL, "domestic_servitude" }, 5, 0, 0 },
-		{ { NULL, "forced_begging" }, 5, 0, 0 },
-		{ { NULL, "forced_labour" }, 13, 0, 0 },
-		{ { NULL, "sexual_exploitation" }, 3, 0, 0 },
-		{ { NULL, NULL }, 21, 0, 0 },
+		{ { "female", "forced_labour" }, 7, 0, 0, 0 },
+		{ { "female", "sexual_exploitation" }, 3, 0, 0, 0 },
+		{ { "male", "domestic_servitude" }, 5, 0, 0, 0 },
+		{ { "male", "forced_begging" }, 5, 0, 0, 0 },
+		{ { "male", "forced_labour" }, 6, 0, 0, 0 },
+		{ { "female", NULL }, 10, 0, 0, 0 },
+		{ { "male", NULL }, 11, 0, 0, 0 },
+		{ { NULL, "domestic_servitude" }, 5, 0, 0, 0 },
+		{ { NULL, "forced_begging" }, 5, 0, 0, 0 },
+		{ { NULL, "forced_labour" }, 13, 0, 0, 0 },
+		{ { NULL, "sexual_exploitation" }, 3, 0, 0, 0 },
+		{ { NULL, NULL }, 21, 0, 0, 0 },
 	};
 	size_t i, shown = 0;
 
@@ -1556,7 +1573,8 @@ END_TEST
 
 /*
  * The same counts give the same flags, whatever the order of the rows and
- * without the zero rows PostgreSQL does not return.
+ * without the empty cells PostgreSQL does not return (every margin is
+ * there: stats_run lists every category, as 0 when empty).
  */
 START_TEST(test_same_flags_without_zeros_in_any_order)
 {
@@ -1572,7 +1590,7 @@ START_TEST(test_same_flags_without_zeros_in_any_order)
 		tab_build(&tab_r, &base_r, dims2, 2);
 		tab_suppress(&tab_r);
 		for (i = 0, m = 0; i < tab_r.n; i++)
-			if (tab_r.orig[i] > 0 || is_total_e(&tab_r, i)) {
+			if (tab_r.orig[i] > 0 || !is_full_e(&tab_r, i)) {
 				from[m] = i;
 				c[m] = tab_r.c[i];
 				c[m].suppressed = !c[m].suppressed;
