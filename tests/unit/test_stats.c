@@ -1041,6 +1041,103 @@ START_TEST(test_1d_two_ones_are_not_pinned_by_bounds)
 }
 END_TEST
 
+/*
+ * The security review's attack (issue 8): one year, 31 Malian women
+ * 18-24 in Bamako (forced labour), 11 Nigerien men 35-49 in Kayes (sexual
+ * exploitation), 1 Burkinabe woman in Gao (forced begging). The answer by
+ * nationality used to publish ML = 31, hide BF and NE, and list every
+ * other country as 0 under a total of 43: BF + NE = 12, each at least 1;
+ * the HTCDS export (k = 11) carries the 11 Nigerien rows, so NE >= 11 and
+ * BF = 1. The same by region (gao), and by form of exploitation
+ * (forced_begging). Now: every empty category is hidden with the hidden
+ * counts, so a hidden count may be 0; the export's per-value counts are
+ * given to the suppression as lower bounds (lb); and the attacker (exact
+ * over one equation with intervals: each hidden count between its bound
+ * and the hidden sum) pins no hidden count, and finds at least two
+ * categories that could hold the one victim.
+ */
+static const struct {
+	const char *big, *mid, *one;	/* 31 (export 31), 11 (export 11), 1 */
+	size_t ncat;			/* categories of the dimension */
+} htcds_attack[] = {
+	{ "ML", "NE", "BF", 250 },		/* nationality */
+	{ "bamako", "kayes", "gao", 21 },	/* region */
+	{ "forced_labour", "sexual_exploitation", "forced_begging", 12 },
+};
+
+START_TEST(test_htcds_export_and_one_way_answer_pin_nothing)
+{
+	static struct stats_cell c[300];
+	static char name[300][8];
+	size_t n = 0, i, y, tot, places = 0;
+	long h, lo[300], sumlo = 0, sumhi = 0, xmin, xmax;
+	int bounds;
+
+	for (bounds = 0; bounds < 2; bounds++) {
+		memset(c, 0, sizeof(c));
+		n = 0;
+		c[n].vals[0] = htcds_attack[_i].big;
+		c[n].count = 31;
+		c[n++].lb = bounds ? 31 : 0;
+		c[n].vals[0] = htcds_attack[_i].mid;
+		c[n].count = 11;
+		c[n++].lb = bounds ? 11 : 0;
+		c[n].vals[0] = htcds_attack[_i].one;
+		c[n++].count = 1;
+		for (i = 3; i < htcds_attack[_i].ncat; i++) {
+			snprintf(name[i], sizeof(name[i]), "c%03zu", i);
+			c[n++].vals[0] = name[i];
+		}
+		tot = n;
+		c[n++].count = 43;	/* the total, no dimension set */
+		stats_suppress(c, n, 1, K);
+		/* published: the total and ML; hidden: BF, NE (its complement)
+		 * and every empty category */
+		ck_assert_int_eq(c[tot].suppressed, 0);
+		ck_assert_int_eq(c[0].suppressed, 0);
+		ck_assert_int_eq(c[1].suppressed, 1);
+		ck_assert_int_eq(c[2].suppressed, 1);
+		for (i = 3; i < tot; i++)
+			ck_assert_msg(c[i].suppressed, "%s: empty category %zu "
+			    "published beside hidden counts",
+			    htcds_attack[_i].one, i);
+		/* the attacker: hidden sum h; each hidden count in
+		 * [max(0, export), h] (no published zero: it may be 0) */
+		h = c[tot].count;
+		for (i = 0; i < tot; i++)
+			if (!c[i].suppressed)
+				h -= c[i].count;
+		sumlo = sumhi = 0;
+		for (i = 0; i < tot; i++)
+			if (c[i].suppressed) {
+				lo[i] = c[i].lb;
+				sumlo += lo[i];
+				sumhi += h;
+			}
+		ck_assert_int_eq(h, 12);
+		places = 0;
+		for (i = 0; i < tot; i++) {
+			if (!c[i].suppressed)
+				continue;
+			xmin = h - (sumhi - h);
+			xmin = xmin > lo[i] ? xmin : lo[i];
+			xmax = h - (sumlo - lo[i]);
+			ck_assert_msg(xmin < xmax, "%s: hidden category %zu "
+			    "(%ld) pinned to %ld", htcds_attack[_i].one, i,
+			    c[i].count, xmin);
+			/* could it hold the victim the bounds leave over? */
+			places += xmax > lo[i];
+		}
+		/* the victim left over (h - sum of bounds = 1) could be in
+		 * any hidden category: NE's 12th, BF, or an empty one */
+		ck_assert_uint_ge(places, 3);
+		for (y = 0; y < tot; y++)
+			ck_assert_int_eq(c[y].count, y == 0 ? 31 : y == 1 ?
+			    11 : y == 2 ? 1 : 0);
+	}
+}
+END_TEST
+
 /* A 2-D table with row and column margins and the total. */
 START_TEST(test_2d_known_table)
 {
@@ -2024,6 +2121,8 @@ stats_suite(void)
 	tcase_add_loop_test(tc, test_k_boundary, 0,
 	    (int)(sizeof(boundary) / sizeof(boundary[0])));
 	tcase_add_test(tc, test_zero_never_hidden);
+	tcase_add_loop_test(tc, test_htcds_export_and_one_way_answer_pin_nothing,
+	    0, (int)(sizeof(htcds_attack) / sizeof(htcds_attack[0])));
 	tcase_add_test(tc, test_2d_known_table);
 	tcase_add_test(tc, test_2d_small_margin);
 	tcase_add_test(tc, test_1d_two_ones_are_not_pinned_by_bounds);
