@@ -1719,7 +1719,7 @@ START_TEST(test_export_csv)
 	/* French */
 	csv_parse(fr.body, fr.len, &c);
 	ck_assert_uint_eq(c.nrows, 1 + json_array_size(cells));
-	ck_assert_uint_eq(c.nf[0], 9);
+	ck_assert_uint_eq(c.nf[0], 10);
 	ck_assert_str_eq(c.f[0][0], "age_band");
 	ck_assert_str_eq(c.f[0][1], "region");
 	ck_assert_str_eq(c.f[0][2], "effectif");
@@ -1729,10 +1729,11 @@ START_TEST(test_export_csv)
 	ck_assert_str_eq(c.f[0][6], "periode_elargie");
 	ck_assert_str_eq(c.f[0][7], "k");
 	ck_assert_str_eq(c.f[0][8], "genere_le");
+	ck_assert_str_eq(c.f[0][9], "donnees_au");
 	json_array_foreach(cells, i, e) {
 		size_t r = i + 1;
 
-		ck_assert_uint_eq(c.nf[r], 9);
+		ck_assert_uint_eq(c.nf[r], 10);
 		ck_assert_str_eq(c.f[r][0], jstr(e, "age_band"));
 		ck_assert_str_eq(c.f[r][1], jstr(e, "region"));
 		if (json_is_null(json_object_get(e, "count"))) {
@@ -1747,6 +1748,7 @@ START_TEST(test_export_csv)
 		ck_assert_str_eq(c.f[r][5], Y1_TO);
 		ck_assert_str_eq(c.f[r][6], "1");	/* widened */
 		ck_assert_str_eq(c.f[r][7], "5");
+		ck_assert_str_eq(c.f[r][9], "");	/* no freeze here */
 	}
 	/* formula neutralisation: no cell begins with = + - @ tab CR */
 	for (i = 0; i < c.nrows; i++)
@@ -1764,6 +1766,7 @@ START_TEST(test_export_csv)
 	ck_assert_str_eq(c.f[0][5], "period_to");
 	ck_assert_str_eq(c.f[0][6], "period_widened");
 	ck_assert_str_eq(c.f[0][8], "generated_at");
+	ck_assert_str_eq(c.f[0][9], "as_of");
 	ck_assert_uint_eq(c.nrows, 1 + json_array_size(cells));
 
 	no_identity("stats.csv (fr)", fr.body, fr.len);

@@ -2012,7 +2012,7 @@ sample_answer(void)
 {
 	return json_pack("{s:i, s:{s:s, s:s, s:b}, s:[s, s], s:[], "
 			 "s:[{s:s, s:s, s:i}, {s:s, s:s, s:n, s:b}, "
-			 "{s:s, s:s, s:i}], s:{}, s:s, s:s}",
+			 "{s:s, s:s, s:i}], s:{}, s:s, s:s, s:s}",
 	    "k", 5, "period", "from", "2026-01-01", "to", "2026-12-31",
 	    "widened", 1, "dimensions", "sex", "region", "multi_valued",
 	    "cells",
@@ -2020,7 +2020,7 @@ sample_answer(void)
 	    "sex", "male", "region", "gao", "count", "suppressed", 1,
 	    "sex", "=cmd|' /C calc'!A0", "region", "a,\"b\"", "count", 12,
 	    "totals", "generated_at", "2026-03-02T10:00:00Z", "scope",
-	    "country");
+	    "country", "as_of", "2026-03-01 00:00:00+00");
 }
 
 /* The CSV's lines: each must end with CRLF, no bare LF or CR. */
@@ -2062,23 +2062,29 @@ START_TEST(test_csv_text_french_and_english)
 	n = csv_lines(fr, lf, lines, 8);
 	ck_assert_uint_eq(n, 4);
 	ck_assert_str_eq(lines[0], "sex,region,effectif,masque,periode_debut,"
-				   "periode_fin,periode_elargie,k,genere_le");
+				   "periode_fin,periode_elargie,k,genere_le,"
+				   "donnees_au");
 	ck_assert_str_eq(lines[1], "female,bamako,7,0,2026-01-01,2026-12-31,1,"
-				   "5,2026-03-02T10:00:00Z");
+				   "5,2026-03-02T10:00:00Z,"
+				   "2026-03-01 00:00:00+00");
 	/* a suppressed count is empty, and flagged */
 	ck_assert_str_eq(lines[2], "male,gao,,1,2026-01-01,2026-12-31,1,5,"
-				   "2026-03-02T10:00:00Z");
+				   "2026-03-02T10:00:00Z,"
+				   "2026-03-01 00:00:00+00");
 	/* neutralised and quoted */
 	ck_assert_str_eq(lines[3], "'=cmd|' /C calc'!A0,\"a,\"\"b\"\"\",12,0,"
 				   "2026-01-01,2026-12-31,1,5,"
-				   "2026-03-02T10:00:00Z");
+				   "2026-03-02T10:00:00Z,"
+				   "2026-03-01 00:00:00+00");
 
 	n = csv_lines(en, le, lines, 8);
 	ck_assert_uint_eq(n, 4);
 	ck_assert_str_eq(lines[0], "sex,region,count,suppressed,period_from,"
-				   "period_to,period_widened,k,generated_at");
+				   "period_to,period_widened,k,generated_at,"
+				   "as_of");
 	ck_assert_str_eq(lines[2], "male,gao,,1,2026-01-01,2026-12-31,1,5,"
-				   "2026-03-02T10:00:00Z");
+				   "2026-03-02T10:00:00Z,"
+				   "2026-03-01 00:00:00+00");
 	ck_assert_msg(strcmp(fr, en) != 0, "same text in both languages");
 	free(fr);
 	free(en);
@@ -2102,7 +2108,7 @@ START_TEST(test_csv_text_empty)
 	ck_assert_uint_eq(csv_lines(text, len, lines, 4), 1);
 	ck_assert_str_eq(lines[0],
 	    "count,suppressed,period_from,period_to,period_widened,k,"
-	    "generated_at");
+	    "generated_at,as_of");
 	free(text);
 	json_decref(st);
 }
