@@ -19,8 +19,10 @@
  *  3. A quick rule per equation (balance()): no equation with a single
  *     hidden member, and hidden members that sum to k or more.
  *  4. An attacker inside the server (protect()): linear algebra over every
- *     published equation, bounds (a hidden count is at least 1, at most
- *     the total), and an exact test of whether a hidden small count could
+ *     published equation, bounds (a hidden count is at least 1, or 0 where
+ *     empty categories are hidden too, and at least what the HTCDS export
+ *     of the year shows of it (lb, htcds.c); at most the total), and an
+ *     exact test of whether a hidden small count could
  *     take another value (a maximum flow). While it computes or pins one,
  *     one more cell is hidden, then it tries again; complements it knows
  *     anyway are published again. If hiding cannot get there, the answer
@@ -47,18 +49,23 @@
  * the year comes from the month and quarter dimensions, which are
  * suppressed like any other, locks included. Indicators and every export
  * (CSV, JSON, XLSX, HTCDS, whose rows carry the year only) take the same
- * periods. What stays open: the same year asked before and after cases
- * are added differs by the new cases (time, not periods).
+ * periods. The same year asked before and after a case is added would
+ * differ by that case: every answer counts the cases opened before the
+ * current month (UTC; q->cutoff, PASSERELLE_STATS_FREEZE=month) and says
+ * so (as_of), so answers change once a month, by the month's cases
+ * together (docs/statistics.md: what stays open).
  *
  * Categories: a one-way answer lists every category of its dimension
  * (domain.c), empty ones as 0, and a two-way answer every margin. Listing
- * only the categories that occur would tell that each hidden one holds a
- * case: three hidden under a published total of 3 at k = 3 are 1, 1, 1,
- * whatever else is hidden. So a one-way answer that hides every non-empty
- * category hides the empty ones too (withheld), and the attacker then
- * takes 0 as the least a hidden count can be, and checks again; a two-way
- * answer that shares a hidden empty margin with such an answer is
- * withheld as well, its empty cells of those values listed as hidden.
+ * only the categories that occur, or publishing the empty ones as 0 beside
+ * hidden ones, would tell that each hidden one holds a case: three hidden
+ * under a published total of 3 at k = 3 are 1, 1, 1; ML = 31 shown, BF
+ * and NE hidden, the rest 0, total 43, and 11 NE rows in the HTCDS
+ * export give BF = 1. So a one-way answer that hides any count hides the
+ * empty categories too, and the attacker then takes 0 (or the export's
+ * count) as the least a hidden count can be; a two-way answer that shares
+ * a hidden empty margin with such an answer is withheld, its cells of
+ * those values listed as hidden.
  */
 #include <stdio.h>
 #include <stdlib.h>

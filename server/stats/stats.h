@@ -88,9 +88,10 @@ enum pa_err stats_run(struct db *db, const struct stats_query *q,
  * every dimension set, with two dimensions each value's margin (the other
  * vals NULL), and the total (every vals NULL). Sets suppressed and locked
  * on every cell, whatever they held; counts are left as they are. A zero
- * count is hidden only in a table that withholds every cell (a one-way
- * table that hides every non-empty category, a two-way one that cannot
- * protect its small counts otherwise or shares a hidden empty margin),
+ * count is hidden only in a one-way table that hides a count (then every
+ * empty category is hidden), or a two-way one that withholds every cell
+ * (it cannot protect its small counts otherwise or shares a hidden empty
+ * margin); lb is a known lower bound the attacker is given,
  * and only when it is there: stats_run adds every category of a
  * dimension, and the empty cells of values that occur. The same cells, in
  * any order, give the same flags.
