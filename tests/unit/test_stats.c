@@ -1068,7 +1068,7 @@ static const struct {
 START_TEST(test_htcds_export_and_one_way_answer_pin_nothing)
 {
 	static struct stats_cell c[300];
-	static char name[300][8];
+	static char name[300][24];
 	size_t n = 0, i, y, tot, places = 0;
 	long h, lo[300], sumlo = 0, sumhi = 0, xmin, xmax;
 	int bounds;
@@ -1135,6 +1135,100 @@ START_TEST(test_htcds_export_and_one_way_answer_pin_nothing)
 			ck_assert_int_eq(c[y].count, y == 0 ? 31 : y == 1 ?
 			    11 : y == 2 ? 1 : 0);
 	}
+}
+END_TEST
+
+/*
+ * The export's bounds in a two-way answer (sex by age band, no margin
+ * small, so the cells are suppressed one by one and a hidden cell is at
+ * least 1): the export's rows of a (sex, age band) pair are a lower bound
+ * on its cell. A complement whose export count is its whole count adds
+ * nothing, so the suppression must not count on it. Exhaustive attacker:
+ * every completion of the hidden cells within [max(1, lb), margin] that
+ * keeps every row and column sum; the small cell must have two values.
+ */
+START_TEST(test_htcds_bounds_in_a_two_way_answer)
+{
+	static const char *const sx[2] = { "female", "male" };
+	static const char *const ag[3] = { "18-24", "25-34", "35-49" };
+	static const long x[2][3] = { { 20, 2, 18 }, { 10, 9, 12 } };
+	struct stats_cell c[12];
+	long lo[6], hi[6], v[6], row[2] = { 0, 0 }, col[3] = { 0, 0, 0 };
+	long seen_lo = -1, seen_hi = -1, r[2], q[3];
+	size_t n = 0, i, j, hid[6], nh = 0, t;
+	int ok;
+
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 3; j++) {
+			c[n].vals[0] = sx[i];
+			c[n].vals[1] = ag[j];
+			c[n].count = x[i][j];
+			/* the export: the pairs of 11 rows or more */
+			c[n].lb = x[i][j] >= 11 ? x[i][j] : 0;
+			row[i] += x[i][j];
+			col[j] += x[i][j];
+			n++;
+		}
+	for (i = 0; i < 2; i++) {
+		c[n].vals[0] = sx[i];
+		c[n].lb = row[i];
+		c[n++].count = row[i];
+	}
+	for (j = 0; j < 3; j++) {
+		c[n].vals[1] = ag[j];
+		c[n].lb = col[j];
+		c[n++].count = col[j];
+	}
+	c[n++].count = row[0] + row[1];
+	stats_suppress(c, n, 2, K);
+	ck_assert_int_eq(c[1].suppressed, 1);	/* (female, 25-34) = 2 */
+	for (i = 6; i < n; i++)
+		ck_assert_int_eq(c[i].suppressed, 0);	/* margins */
+	for (i = 0; i < 6; i++)
+		if (c[i].suppressed) {
+			hid[nh] = i;
+			lo[nh] = c[i].lb > 1 ? c[i].lb : 1;
+			hi[nh] = row[i / 3] < col[i % 3] ? row[i / 3] :
+			    col[i % 3];
+			v[nh] = lo[nh];
+			nh++;
+		}
+	ck_assert_uint_ge(nh, 2);
+	/* every completion (odometer over the hidden cells) */
+	for (;;) {
+		for (i = 0; i < 2; i++)
+			r[i] = 0;
+		for (j = 0; j < 3; j++)
+			q[j] = 0;
+		for (i = 0; i < 6; i++) {
+			long val = c[i].count;
+
+			for (t = 0; t < nh; t++)
+				if (hid[t] == i)
+					val = v[t];
+			r[i / 3] += val;
+			q[i % 3] += val;
+		}
+		ok = r[0] == row[0] && r[1] == row[1];
+		for (j = 0; j < 3; j++)
+			ok &= q[j] == col[j];
+		for (t = 0; ok && t < nh; t++)
+			if (hid[t] == 1) {
+				if (seen_lo < 0 || v[t] < seen_lo)
+					seen_lo = v[t];
+				if (v[t] > seen_hi)
+					seen_hi = v[t];
+			}
+		for (t = 0; t < nh && ++v[t] > hi[t]; t++)
+			v[t] = lo[t];
+		if (t == nh)
+			break;
+	}
+	ck_assert_int_le(seen_lo, 2);
+	ck_assert_int_ge(seen_hi, 2);
+	ck_assert_msg(seen_lo < seen_hi, "(female, 25-34) = 2 pinned with the "
+	    "export's bounds");
 }
 END_TEST
 
@@ -2127,6 +2221,7 @@ stats_suite(void)
 	tcase_add_loop_test(tc, test_k_boundary, 0,
 	    (int)(sizeof(boundary) / sizeof(boundary[0])));
 	tcase_add_test(tc, test_zero_never_hidden);
+	tcase_add_test(tc, test_htcds_bounds_in_a_two_way_answer);
 	tcase_add_loop_test(tc, test_htcds_export_and_one_way_answer_pin_nothing,
 	    0, (int)(sizeof(htcds_attack) / sizeof(htcds_attack[0])));
 	tcase_add_test(tc, test_2d_known_table);
