@@ -407,11 +407,20 @@ stats_htcds_bounds(struct db *db, const struct stats_query *q,
 	int qi[STATS_MAX_DIMS] = { -1, -1 }, any = 0;
 	enum pa_err rc = PA_OK;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		cells[i].lb = 0;
-	/* the export covers the country; a supervisor's cases are others */
-	if (q->organisation_id != NULL || q->htcds_k < 1 || q->ndims == 0)
+		any |= cells[i].count >= 1 && cells[i].count < q->k;
+	}
+	/*
+	 * Nothing small: nothing is hidden, in this answer or in the one-way
+	 * answers that decide its margins (a small margin has small cells),
+	 * and bounds would change nothing; the export's query is spared.
+	 * The export covers the country; a supervisor's cases are others.
+	 */
+	if (!any || q->organisation_id != NULL || q->htcds_k < 1 ||
+	    q->ndims == 0)
 		return PA_OK;
+	any = 0;
 	for (d = 0; d < q->ndims; d++)
 		any |= (qi[d] = qi_of(q->dims[d])) >= 0;
 	if (!any)

@@ -2261,7 +2261,7 @@ create_victim(const struct harness_server *srv, const char *sex, int age,
 
 /* The export's rows per value of column col (HTCDS field names). */
 struct valcount {
-	char v[64];
+	char v[128];
 	long n;
 };
 
@@ -2270,7 +2270,7 @@ export_counts(const struct csv *c, size_t col, struct valcount *vc,
     size_t max)
 {
 	size_t r, i, n = 0;
-	char one[64], *t, *save = NULL;
+	char one[128], *t, *save = NULL;
 
 	for (r = 1; r < c->nrows; r++) {
 		snprintf(one, sizeof(one), "%s", c->f[r][col]);
