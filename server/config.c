@@ -105,6 +105,10 @@ static const struct cfg_row cfg_rows[] = {
 	    "seconds over which failed logins are counted" },
 	{ "stats_k", "PASSERELLE_STATS_K", CFG_INT, OFF(stats_k), "5", 3, 100,
 	    "statistics: counts from 1 to k-1 are suppressed" },
+	{ "stats_freeze", "PASSERELLE_STATS_FREEZE", CFG_STR, OFF(stats_freeze),
+	    "month", 0, 0,
+	    "statistics count the cases opened before the current month "
+	    "(month) or every case at once (none: tests only)" },
 	{ "htcds_k", "PASSERELLE_HTCDS_K", CFG_INT, OFF(htcds_k), "11", 3, 1000,
 	    "HTCDS export: rows shared by fewer cases are generalised or "
 	    "dropped" },
@@ -275,6 +279,12 @@ config_load(struct config *c, int argc, char **argv, char **rest,
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
 		snprintf(err, errlen, "PASSERELLE_TLS_CERT and "
 		    "PASSERELLE_TLS_KEY (--tls-cert, --tls-key) go together");
+		return -1;
+	}
+	if (c->stats_freeze == NULL || (strcmp(c->stats_freeze, "month") != 0 &&
+	    strcmp(c->stats_freeze, "none") != 0)) {
+		snprintf(err, errlen, "PASSERELLE_STATS_FREEZE (--stats-freeze) "
+		    "is month or none");
 		return -1;
 	}
 	if (c->tls_cert != NULL)

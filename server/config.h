@@ -44,6 +44,7 @@ struct config {
 	long throttle_window;	/* seconds */
 	long stats_k;		/* smallest published count */
 	long htcds_k;		/* k-anonymity of the HTCDS export */
+	char *stats_freeze;	/* "month" (cases opened before it) or "none" */
 };
 
 /*

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -42,6 +43,10 @@ query(struct req *r, struct stats_query *q)
 			"invalid period (YYYY-MM-DD, oldest first)");
 	}
 	q->k = (int)http_config()->stats_k;
+	q->htcds_k = (int)http_config()->htcds_k;
+	/* config_load checked the setting: month or none */
+	if (stats_freeze(q, http_config()->stats_freeze, time(NULL)) != 0)
+		return PA_INTERNAL;
 	/* The committee sees the country; a supervisor their own cases. */
 	if (strcmp(r->who.org_kind, "committee") != 0)
 		q->organisation_id = r->who.org_id;
@@ -307,5 +312,7 @@ h_export_htcds(struct req *r)
 	MHD_add_response_header(r->resp, "X-Passerelle-Period-To", q.to);
 	MHD_add_response_header(r->resp, "X-Passerelle-Period-Widened",
 	    q.widened ? "1" : "0");
+	/* the freeze: cases opened before this instant ("" when none) */
+	MHD_add_response_header(r->resp, "X-Passerelle-As-Of", q.cutoff);
 	return PA_OK;
 }

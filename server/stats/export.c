@@ -106,7 +106,9 @@ stats_csv(json_t *st, int en, size_t *len)
 	put_cell(&b, hdr(en, "periode_fin", "period_to"), 0);
 	put_cell(&b, hdr(en, "periode_elargie", "period_widened"), 0);
 	put_cell(&b, "k", 0);
-	put_cell(&b, hdr(en, "genere_le", "generated_at"), 1);
+	put_cell(&b, hdr(en, "genere_le", "generated_at"), 0);
+	/* the freeze: cases opened before this instant (empty: none) */
+	put_cell(&b, hdr(en, "donnees_au", "as_of"), 1);
 	snprintf(k, sizeof(k), "%lld",
 	    (long long)json_integer_value(json_object_get(st, "k")));
 	json_array_foreach(json_object_get(st, "cells"), i, cell) {
@@ -129,7 +131,9 @@ stats_csv(json_t *st, int en, size_t *len)
 		    "widened")) ? "1" : "0", 0);
 		put_cell(&b, k, 0);
 		put_cell(&b, json_string_value(json_object_get(st,
-		    "generated_at")), 1);
+		    "generated_at")), 0);
+		put_cell(&b, json_is_string(json_object_get(st, "as_of")) ?
+		    json_string_value(json_object_get(st, "as_of")) : "", 1);
 	}
 	if (b.failed || b.p == NULL) {
 		free(b.p);
@@ -159,7 +163,7 @@ stats_xlsx(json_t *st, int en, const char *path)
 	ws = workbook_add_worksheet(wb, en ? "Statistics" : "Statistiques");
 	bold = workbook_add_format(wb);
 	format_set_bold(bold);
-	snprintf(text, sizeof(text), "%s %s - %s%s, k = %lld, %s %s",
+	snprintf(text, sizeof(text), "%s %s - %s%s, k = %lld, %s %s%s%s",
 	    en ? "Period" : "Période",
 	    json_string_value(json_object_get(period, "from")),
 	    json_string_value(json_object_get(period, "to")),
@@ -168,7 +172,11 @@ stats_xlsx(json_t *st, int en, const char *path)
 		" (élargie à l'année civile entière)",
 	    (long long)json_integer_value(json_object_get(st, "k")),
 	    en ? "generated at" : "généré le",
-	    json_string_value(json_object_get(st, "generated_at")));
+	    json_string_value(json_object_get(st, "generated_at")),
+	    !json_is_string(json_object_get(st, "as_of")) ? "" : en ?
+		", data as of " : ", données arrêtées au ",
+	    !json_is_string(json_object_get(st, "as_of")) ? "" :
+		json_string_value(json_object_get(st, "as_of")));
 	worksheet_write_string(ws, row++, 0, text, NULL);
 	row++;
 	col = 0;

@@ -27,6 +27,7 @@ static const struct db_stmt stmts[] = {
 	    "array_to_string(c.exploitation_types, ';'), count(*) FROM cases c "
 	    "WHERE coalesce(c.identified_on, (c.opened_at AT TIME ZONE 'UTC')"
 	    "::date) BETWEEN $1::date AND $2::date "
+	    "AND ($3::timestamptz IS NULL OR c.opened_at < $3::timestamptz) "
 	    "GROUP BY 1, 2, 3, 4, 5, 6" },
 };
 
@@ -182,7 +183,8 @@ enum pa_err
 stats_htcds_prepare(struct db *db, const struct stats_query *q, int k,
     int en, struct htcds **out)
 {
-	struct db_arg a[2] = { DB_TEXT(q->from), DB_TEXT(q->to) };
+	struct db_arg a[3] = { DB_TEXT(q->from), DB_TEXT(q->to),
+		STATS_CUTOFF(q) };
 	struct db_res *res = NULL;
 	struct htcds *h;
 	int64_t n;
@@ -190,7 +192,7 @@ stats_htcds_prepare(struct db *db, const struct stats_query *q, int k,
 	int i, rows;
 
 	*out = NULL;
-	if ((rc = db_exec(db, "htcds_groups", a, 2, &res)) != PA_OK)
+	if ((rc = db_exec(db, "htcds_groups", a, 3, &res)) != PA_OK)
 		return rc;
 	rows = db_res_rows(res);
 	if ((h = calloc(1, sizeof(*h))) == NULL ||
@@ -306,4 +308,182 @@ stats_htcds_free(struct htcds *h)
 		return;
 	free(h->g);
 	free(h);
+}
+
+/* ------------------------------------------------- bounds for statistics */
+
+/*
+ * The export publishes, for its year, how many rows carry each value of a
+ * quasi-identifier and each combination: a lower bound on the statistics'
+ * cell of that value (rows dropped or generalised are not in it). The
+ * statistics' attacker (stats.c, protect()) takes those bounds as known,
+ * so that a hidden count cannot be pinned with the export's help (NE >= 11
+ * from the export, BF + NE = 12 from the answer by nationality). The
+ * dimensions the export carries: sex, age band, nationality, region, year
+ * and exploitation type (one row counts under each of its types).
+ */
+static const char *const qi_dims[] = { "sex", "age_band", "nationality",
+	"region", "year", "exploitation_type" };
+
+static int
+qi_of(const char *dim)
+{
+	size_t i;
+
+	for (i = 0; dim != NULL && i < sizeof(qi_dims) / sizeof(qi_dims[0]);
+	     i++)
+		if (strcmp(qi_dims[i], dim) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A group's values of quasi-identifier qi (several for the types). */
+static size_t
+qi_values(const struct group *g, int qi, char *buf, size_t len,
+    const char **v, size_t max)
+{
+	char *t, *save = NULL;
+	size_t n = 0;
+
+	switch (qi) {
+	case 0: v[0] = g->sex; return 1;
+	case 1: v[0] = g->age; return 1;
+	case 2: v[0] = g->nat; return 1;
+	case 3: v[0] = g->region; return 1;
+	case 4: v[0] = g->year; return 1;
+	default: break;
+	}
+	if (g->types[0] == '\0') {
+		v[0] = "unknown";
+		return 1;
+	}
+	snprintf(buf, len, "%s", g->types);
+	for (t = strtok_r(buf, ";", &save); t != NULL && n < max;
+	     t = strtok_r(NULL, ";", &save))
+		v[n++] = t;
+	return n;
+}
+
+static int
+pstr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The distinct values of dimension d among the cells, sorted. */
+static size_t
+cell_values(const struct stats_cell *cells, size_t n, size_t d,
+    const char **out)
+{
+	size_t i, m = 0, u = 0;
+
+	for (i = 0; i < n; i++)
+		if (cells[i].vals[d] != NULL)
+			out[m++] = cells[i].vals[d];
+	qsort(out, m, sizeof(*out), pstr_cmp);
+	for (i = 0; i < m; i++)
+		if (u == 0 || strcmp(out[u - 1], out[i]) != 0)
+			out[u++] = out[i];
+	return u;
+}
+
+static size_t
+value_index(const char **vals, size_t n, const char *v)
+{
+	const char **p = bsearch(&v, vals, n, sizeof(*vals), pstr_cmp);
+
+	return p == NULL ? n : (size_t)(p - vals);
+}
+
+enum pa_err
+stats_htcds_bounds(struct db *db, const struct stats_query *q,
+    struct stats_cell *cells, size_t n)
+{
+	struct htcds *h = NULL;
+	const char **vals[STATS_MAX_DIMS] = { NULL, NULL }, *gv[2][64];
+	long *m[STATS_MAX_DIMS] = { NULL, NULL }, *pair = NULL;
+	size_t nv[STATS_MAX_DIMS] = { 0, 0 }, ng[2], d, i, a, b, x, y;
+	char buf[2][256];
+	int qi[STATS_MAX_DIMS] = { -1, -1 }, any = 0;
+	enum pa_err rc = PA_OK;
+
+	for (i = 0; i < n; i++) {
+		cells[i].lb = 0;
+		any |= cells[i].count >= 1 && cells[i].count < q->k;
+	}
+	/*
+	 * Nothing small: nothing is hidden, in this answer or in the one-way
+	 * answers that decide its margins (a small margin has small cells),
+	 * and bounds would change nothing; the export's query is spared.
+	 * The export covers the country; a supervisor's cases are others.
+	 */
+	if (!any || q->organisation_id != NULL || q->htcds_k < 1 ||
+	    q->ndims == 0)
+		return PA_OK;
+	any = 0;
+	for (d = 0; d < q->ndims; d++)
+		any |= (qi[d] = qi_of(q->dims[d])) >= 0;
+	if (!any)
+		return PA_OK;
+	if ((rc = stats_htcds_prepare(db, q, q->htcds_k, 0, &h)) != PA_OK)
+		return rc;
+	for (d = 0; d < q->ndims; d++)
+		if ((vals[d] = calloc(n + 1, sizeof(*vals[d]))) == NULL ||
+		    (m[d] = calloc(n + 1, sizeof(*m[d]))) == NULL) {
+			rc = PA_INTERNAL;
+			goto out;
+		}
+	for (d = 0; d < q->ndims; d++)
+		nv[d] = cell_values(cells, n, d, vals[d]);
+	if (q->ndims == 2 && (pair = calloc(nv[0] * nv[1] + 1,
+	    sizeof(*pair))) == NULL) {
+		rc = PA_INTERNAL;
+		goto out;
+	}
+	for (i = 0; i < h->ng; i++) {
+		const struct group *g = &h->g[i];
+
+		for (d = 0; d < q->ndims; d++) {
+			ng[d] = 0;
+			if (qi[d] >= 0)
+				ng[d] = qi_values(g, qi[d], buf[d],
+				    sizeof(buf[d]), gv[d], 64);
+			for (a = 0; a < ng[d]; a++)
+				if ((x = value_index(vals[d], nv[d],
+				    gv[d][a])) < nv[d])
+					m[d][x] += g->n;
+		}
+		for (a = 0; pair != NULL && a < ng[0]; a++)
+			for (b = 0; b < ng[1]; b++)
+				if ((x = value_index(vals[0], nv[0],
+				    gv[0][a])) < nv[0] && (y = value_index(
+				    vals[1], nv[1], gv[1][b])) < nv[1])
+					pair[x * nv[1] + y] += g->n;
+	}
+	for (i = 0; i < n; i++) {
+		struct stats_cell *c = &cells[i];
+		size_t set = 0, last = 0;
+
+		for (d = 0; d < q->ndims; d++)
+			if (c->vals[d] != NULL) {
+				set++;
+				last = d;
+			}
+		if (set == 0)
+			c->lb = h->rows;
+		else if (set == 1 && qi[last] >= 0)
+			c->lb = m[last][value_index(vals[last], nv[last],
+			    c->vals[last])];
+		else if (set == 2 && pair != NULL)
+			c->lb = pair[value_index(vals[0], nv[0], c->vals[0]) *
+			    nv[1] + value_index(vals[1], nv[1], c->vals[1])];
+	}
+out:
+	for (d = 0; d < STATS_MAX_DIMS; d++) {
+		free(vals[d]);
+		free(m[d]);
+	}
+	free(pair);
+	stats_htcds_free(h);
+	return rc;
 }

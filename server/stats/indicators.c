@@ -14,15 +14,17 @@
 #define PERIOD_CASES \
 	"coalesce(c.identified_on, (c.opened_at AT TIME ZONE 'UTC')::date) " \
 	"BETWEEN $1::date AND $2::date AND ($3::uuid IS NULL OR " \
-	"c.lead_organisation_id = $3)"
+	"c.lead_organisation_id = $3) AND ($4::timestamptz IS NULL OR " \
+	"c.opened_at < $4::timestamptz)"
 #define PERIOD_REFERRALS \
 	"(r.created_at AT TIME ZONE 'UTC')::date BETWEEN $1::date AND " \
-	"$2::date AND ($3::uuid IS NULL OR r.from_organisation_id = $3)"
+	"$2::date AND ($3::uuid IS NULL OR r.from_organisation_id = $3) " \
+	"AND ($4::timestamptz IS NULL OR r.created_at < $4::timestamptz)"
 
 static const struct db_stmt stmts[] = {
 	{ "ind_identified_by",
 	    "SELECT d.v, count(DISTINCT c.id) FROM cases c CROSS JOIN LATERAL "
-	    "unnest(stat_dim(c, $4)) AS d(v) WHERE " PERIOD_CASES
+	    "unnest(stat_dim(c, $5)) AS d(v) WHERE " PERIOD_CASES
 	    " GROUP BY ROLLUP (d.v) ORDER BY d.v NULLS LAST" },
 	{ "ind_referral_times",
 	    "SELECT count(*) FILTER (WHERE r.answered_at IS NOT NULL), "
@@ -44,7 +46,8 @@ static const struct db_stmt stmts[] = {
 	    "SELECT s.service, count(*) FROM services_delivered s JOIN cases c "
 	    "ON c.id = s.case_id WHERE s.delivered_on BETWEEN $1::date AND "
 	    "$2::date AND ($3::uuid IS NULL OR c.lead_organisation_id = $3) "
-	    "GROUP BY ROLLUP (s.service) ORDER BY 1 NULLS LAST" },
+	    "AND ($4::timestamptz IS NULL OR (c.opened_at < $4::timestamptz "
+	    "AND s.delivered_on < $4::date)) GROUP BY ROLLUP (s.service) ORDER BY 1 NULLS LAST" },
 };
 
 void stats_indicators_init(void);
@@ -77,9 +80,10 @@ table(struct db *db, const char *stmt, const struct stats_query *q,
 	struct stats_domain dom = { NULL, 0 };
 	size_t d;
 	int j;
-	struct db_arg a[4] = { DB_TEXT(q->from), DB_TEXT(q->to),
+	struct db_arg a[5] = { DB_TEXT(q->from), DB_TEXT(q->to),
 		q->organisation_id ? DB_TEXT(q->organisation_id) : DB_NULL,
-		dim ? DB_TEXT(dim) : DB_NULL };
+		STATS_CUTOFF(q), dim ? DB_TEXT(dim) : DB_NULL };
+	struct stats_query one = *q;
 	struct stats_cell *cells;
 	struct db_res *res = NULL;
 	json_t *rows, *o;
@@ -90,7 +94,7 @@ table(struct db *db, const char *stmt, const struct stats_query *q,
 	*out = NULL;
 	if ((rc = stats_domain(q, domain, &dom)) != PA_OK)
 		return rc;
-	if ((rc = db_exec(db, stmt, a, dim ? 4 : 3, &res)) != PA_OK) {
+	if ((rc = db_exec(db, stmt, a, dim ? 5 : 4, &res)) != PA_OK) {
 		stats_domain_free(&dom);
 		return rc;
 	}
@@ -116,6 +120,16 @@ table(struct db *db, const char *stmt, const struct stats_query *q,
 				break;
 		if (j == n)
 			cells[n++].vals[0] = dom.v[d];
+	}
+	/* as the statistics answer by dim: bounded by the HTCDS export */
+	one.ndims = dim ? 1 : 0;
+	one.dims[0] = dim;
+	if (dim != NULL && (rc = stats_htcds_bounds(db, &one, cells,
+	    (size_t)n)) != PA_OK) {
+		free(cells);
+		db_res_free(res);
+		stats_domain_free(&dom);
+		return rc;
 	}
 	stats_suppress(cells, (size_t)n, 1, k);
 	qsort(cells, (size_t)n, sizeof(*cells), row_cmp);
@@ -176,8 +190,9 @@ stats_indicators(struct db *db, const struct stats_query *q, json_t **out)
 		    "judiciaire",
 		    "Cases opened in the period, by justice-track status" },
 	};
-	struct db_arg a[3] = { DB_TEXT(q->from), DB_TEXT(q->to),
-		q->organisation_id ? DB_TEXT(q->organisation_id) : DB_NULL };
+	struct db_arg a[4] = { DB_TEXT(q->from), DB_TEXT(q->to),
+		q->organisation_id ? DB_TEXT(q->organisation_id) : DB_NULL,
+		STATS_CUTOFF(q) };
 	struct db_res *res = NULL;
 	json_t *list = json_array(), *t;
 	int64_t answered = 0, in_time = 0, all = 0;
@@ -191,7 +206,7 @@ stats_indicators(struct db *db, const struct stats_query *q, json_t **out)
 			json_array_append_new(list, indicator(by[i].id,
 			    by[i].fr, by[i].en, t));
 	if (rc == PA_OK &&
-	    (rc = db_exec(db, "ind_referral_times", a, 3, &res)) == PA_OK) {
+	    (rc = db_exec(db, "ind_referral_times", a, 4, &res)) == PA_OK) {
 		(void)db_res_int64(res, 0, 0, &answered);
 		(void)db_res_int64(res, 0, 1, &in_time);
 		(void)db_res_int64(res, 0, 4, &all);

@@ -19,8 +19,10 @@
  *  3. A quick rule per equation (balance()): no equation with a single
  *     hidden member, and hidden members that sum to k or more.
  *  4. An attacker inside the server (protect()): linear algebra over every
- *     published equation, bounds (a hidden count is at least 1, at most
- *     the total), and an exact test of whether a hidden small count could
+ *     published equation, bounds (a hidden count is at least 1, or 0 where
+ *     empty categories are hidden too, and at least what the HTCDS export
+ *     of the year shows of it (lb, htcds.c); at most the total), and an
+ *     exact test of whether a hidden small count could
  *     take another value (a maximum flow). While it computes or pins one,
  *     one more cell is hidden, then it tries again; complements it knows
  *     anyway are published again. If hiding cannot get there, the answer
@@ -47,18 +49,23 @@
  * the year comes from the month and quarter dimensions, which are
  * suppressed like any other, locks included. Indicators and every export
  * (CSV, JSON, XLSX, HTCDS, whose rows carry the year only) take the same
- * periods. What stays open: the same year asked before and after cases
- * are added differs by the new cases (time, not periods).
+ * periods. The same year asked before and after a case is added would
+ * differ by that case: every answer counts the cases opened before the
+ * current month (UTC; q->cutoff, PASSERELLE_STATS_FREEZE=month) and says
+ * so (as_of), so answers change once a month, by the month's cases
+ * together (docs/statistics.md: what stays open).
  *
  * Categories: a one-way answer lists every category of its dimension
  * (domain.c), empty ones as 0, and a two-way answer every margin. Listing
- * only the categories that occur would tell that each hidden one holds a
- * case: three hidden under a published total of 3 at k = 3 are 1, 1, 1,
- * whatever else is hidden. So a one-way answer that hides every non-empty
- * category hides the empty ones too (withheld), and the attacker then
- * takes 0 as the least a hidden count can be, and checks again; a two-way
- * answer that shares a hidden empty margin with such an answer is
- * withheld as well, its empty cells of those values listed as hidden.
+ * only the categories that occur, or publishing the empty ones as 0 beside
+ * hidden ones, would tell that each hidden one holds a case: three hidden
+ * under a published total of 3 at k = 3 are 1, 1, 1; ML = 31 shown, BF
+ * and NE hidden, the rest 0, total 43, and 11 NE rows in the HTCDS
+ * export give BF = 1. So a one-way answer that hides any count hides the
+ * empty categories too, and the attacker then takes 0 (or the export's
+ * count) as the least a hidden count can be; a two-way answer that shares
+ * a hidden empty margin with such an answer is withheld, its cells of
+ * those values listed as hidden.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +116,8 @@ static const char *const multi_valued[] = { "exploitation_type",
 	"WHERE r.case_id = c.id), ARRAY['none']) END)"
 #define STAT_WHERE \
 	" WHERE " STAT_DAY " BETWEEN $1::date AND $2::date " \
-	"AND ($5::uuid IS NULL OR c.lead_organisation_id = $5) "
+	"AND ($5::uuid IS NULL OR c.lead_organisation_id = $5) " \
+	"AND ($6::timestamptz IS NULL OR c.opened_at < $6::timestamptz) "
 #define STAT_SETS \
 	"GROUP BY GROUPING SETS ((v1, v2), (v1), (v2), ()) ORDER BY 1, 2, 3"
 
@@ -372,6 +380,7 @@ struct eqs {
 	size_t *mem;
 	size_t nmem;
 	size_t tot;		/* the total, NONE without one */
+	long floor;		/* the least a hidden count may be */
 };
 
 static void
@@ -417,6 +426,7 @@ eqs_build(struct eqs *q, const struct stats_cell *cells, size_t n,
 
 	memset(q, 0, sizeof(*q));
 	q->tot = NONE;
+	q->floor = 1;
 	/* one equation per margin, two more on the total and the implied
 	 * one; a cell is a member of three at most */
 	if ((q->e = calloc(n + 3, sizeof(*q->e))) == NULL ||
@@ -616,7 +626,7 @@ attacker_init(struct attacker *at, const struct stats_cell *cells,
 
 	memset(at, 0, sizeof(*at));
 	at->n = n;
-	at->floor = 1;
+	at->floor = q->floor;
 	for (e = 0; e < q->n; e++)
 		at->rows += q->e[e].exact && !q->e[e].implied;
 	if ((at->a = calloc(at->rows * n + 1, 1)) == NULL ||
@@ -923,7 +933,9 @@ attacker_bounds(struct attacker *at, const struct stats_cell *cells,
 	cap = tot == NONE ? UNBOUNDED :
 	    cells[tot].suppressed ? k - 1 : cells[tot].count;
 	for (i = 0; i < at->n; i++) {
-		at->lo[i] = cells[i].suppressed ? at->floor : cells[i].count;
+		/* a bound known from elsewhere (the HTCDS export) counts */
+		at->lo[i] = !cells[i].suppressed ? cells[i].count :
+		    cells[i].lb > at->floor ? cells[i].lb : at->floor;
 		at->hi[i] = cells[i].suppressed ? cap : cells[i].count;
 	}
 	do {
@@ -1037,8 +1049,8 @@ choose(struct attacker *at, const struct stats_cell *cells,
  * end either way.
  */
 static int
-protect_floor(struct stats_cell *cells, size_t n, size_t ndims,
-    const struct eqs *q, int k, long floor)
+protect(struct stats_cell *cells, size_t n, size_t ndims, const struct eqs *q,
+    int k)
 {
 	struct attacker at;
 	size_t round, t, target, pick;
@@ -1046,7 +1058,6 @@ protect_floor(struct stats_cell *cells, size_t n, size_t ndims,
 
 	if (attacker_init(&at, cells, q, n, ndims) != 0)
 		return -1;
-	at.floor = floor;
 	for (round = 0; round <= n; round++) {
 		if (attacker_reduce(&at, cells, q) != 0 ||
 		    attacker_bounds(&at, cells, q, k) != 0)
@@ -1079,14 +1090,6 @@ protect_floor(struct stats_cell *cells, size_t n, size_t ndims,
 	}
 	attacker_free(&at);
 	return rc;
-}
-
-/* A hidden count is at least 1: empty cells are published, as 0. */
-static int
-protect(struct stats_cell *cells, size_t n, size_t ndims, const struct eqs *q,
-    int k)
-{
-	return protect_floor(cells, n, ndims, q, k, 1);
 }
 
 /*
@@ -1162,6 +1165,7 @@ lock_as_one_dimension(struct stats_cell *cells, size_t n, size_t ndims,
 		    is_total(&cells[i], ndims)) {
 			one[m].vals[0] = cells[i].vals[j];
 			one[m].count = cells[i].count;
+			one[m].lb = cells[i].lb;
 			m++;
 		}
 	stats_suppress_multi(one, m, 1, (multi >> j) & 1u, k);
@@ -1208,6 +1212,29 @@ every_count_hidden(const struct stats_cell *cells, size_t n)
 }
 
 /*
+ * A one-way answer that hides a count hides every empty category too:
+ * published beside it, a 0 says that each hidden category holds a case
+ * (the HTCDS attack: ML = 31 published, BF and NE hidden, every other
+ * country 0, total 43, so BF + NE = 12 and, with NE >= 11 from the
+ * export, BF = 1). Hidden among the empty ones, a hidden count may be 0.
+ * Returns 1 when it hid them (something was hidden).
+ */
+static int
+hide_empty_categories(struct stats_cell *cells, size_t n)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < n; i++)
+		any |= is_full(&cells[i], 1) && cells[i].suppressed &&
+		    cells[i].count > 0;
+	for (i = 0; any && i < n; i++)
+		if (is_full(&cells[i], 1) && cells[i].count == 0)
+			cells[i].suppressed = 1;
+	return any;
+}
+
+/*
  * Suppression proper, on cells in canonical order (see stats_suppress).
  * -1 when out of memory.
  */
@@ -1250,6 +1277,8 @@ suppress(struct stats_cell *cells, size_t n, size_t ndims, unsigned multi,
 			cells[i].suppressed = 1;
 	if (eqs_build(&q, cells, n, ndims, multi) != 0)
 		return -1;
+	if (ndims == 1 && hide_empty_categories(cells, n))
+		q.floor = 0;
 	do {
 		changed = 0;
 		for (e = 0; e < q.n; e++)
@@ -1293,7 +1322,8 @@ suppress(struct stats_cell *cells, size_t n, size_t ndims, unsigned multi,
 		 * or more between 0 and the total, none is pinned.
 		 */
 		withhold(cells, n, ndims);
-		rc = protect_floor(cells, n, ndims, &q, k, 0);
+		q.floor = 0;
+		rc = protect(cells, n, ndims, &q, k);
 	}
 	eqs_free(&q);
 	return rc < 0 ? -1 : 0;
@@ -1529,6 +1559,17 @@ stats_period_note(json_t *out, const struct stats_query *q)
 
 	if (out == NULL)
 		return;
+	json_object_set_new(out, "as_of", q->cutoff[0] ?
+	    json_string(q->cutoff) : json_null());
+	if (q->cutoff[0]) {
+		snprintf(fr, sizeof(fr), "Données arrêtées au %.10s : les "
+		    "dossiers ouverts depuis seront comptés le mois prochain.",
+		    q->cutoff);
+		snprintf(en, sizeof(en), "Data as of %.10s: cases opened since "
+		    "are counted from next month.", q->cutoff);
+		json_object_set_new(out, "as_of_note", json_pack("{s:s, s:s}",
+		    "fr", fr, "en", en));
+	}
 	json_object_set_new(out, "period_widened", json_boolean(q->widened));
 	if (!q->widened)
 		return;
@@ -1540,6 +1581,29 @@ stats_period_note(json_t *out, const struct stats_query *q)
 	    q->to);
 	json_object_set_new(out, "period_note", json_pack("{s:s, s:s}", "fr",
 	    fr, "en", en));
+}
+
+/*
+ * The freeze (see the top of this file): "month" counts the cases opened
+ * before the first instant of the current month (UTC), so that every
+ * answer within a month is the same, and a new victim is counted only
+ * with the whole month's cases.
+ */
+int
+stats_freeze(struct stats_query *q, const char *setting, time_t now)
+{
+	struct tm tm;
+
+	q->cutoff[0] = '\0';
+	if (setting != NULL && strcmp(setting, "none") == 0)
+		return 0;
+	if (setting != NULL && strcmp(setting, "month") != 0)
+		return -1;
+	if (gmtime_r(&now, &tm) == NULL)
+		return -1;
+	snprintf(q->cutoff, sizeof(q->cutoff), "%04d-%02d-01 00:00:00+00",
+	    tm.tm_year + 1900, tm.tm_mon + 1);
+	return 0;
 }
 
 static json_t *
@@ -1569,17 +1633,17 @@ stats_run(struct db *db, const struct stats_query *q, json_t **out)
 		if ((rc = stats_domain(q, q->dims[j], &dom[j])) != PA_OK)
 			goto out;
 	{
-		struct db_arg a[5] = { DB_TEXT(q->from), DB_TEXT(q->to),
+		struct db_arg a[6] = { DB_TEXT(q->from), DB_TEXT(q->to),
 			q->ndims > 0 ? DB_TEXT(q->dims[0]) : DB_NULL,
 			q->ndims > 1 ? DB_TEXT(q->dims[1]) : DB_NULL,
 			q->organisation_id ? DB_TEXT(q->organisation_id) :
-			    DB_NULL };
+			    DB_NULL, STATS_CUTOFF(q) };
 
 		int m0 = q->ndims > 0 && stats_dim_multi(q->dims[0]);
 		int m1 = q->ndims > 1 && stats_dim_multi(q->dims[1]);
 
 		if ((rc = db_exec(db, m0 && m1 ? "stats_cube_mm" : m0 ?
-		    "stats_cube_ms" : m1 ? "stats_cube_sm" : "stats_cube", a, 5,
+		    "stats_cube_ms" : m1 ? "stats_cube_sm" : "stats_cube", a, 6,
 		    &res)) != PA_OK)
 			goto out;
 	}
@@ -1630,6 +1694,9 @@ stats_run(struct db *db, const struct stats_query *q, json_t **out)
 	for (j = 0; j < q->ndims; j++)
 		if (stats_dim_multi(q->dims[j]))
 			multi |= 1u << j;
+	/* what the HTCDS export of the year says, the attacker knows */
+	if ((rc = stats_htcds_bounds(db, q, cells, n)) != PA_OK)
+		goto out;
 	stats_suppress_multi(cells, n, q->ndims, multi, q->k);
 	if (q->ndims == 2 && (rc = withheld_rows(&cells, &n)) != PA_OK)
 		goto out;

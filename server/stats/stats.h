@@ -14,6 +14,7 @@
 #define PA_STATS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -37,6 +38,14 @@ struct stats_query {
 	size_t ndims;
 	int k;
 	const char *organisation_id;	/* NULL: the whole country */
+	/*
+	 * The population is frozen at this instant (UTC, "YYYY-MM-DD
+	 * 00:00:00+00"): only cases opened before it are counted, so that
+	 * the same year asked twice differs by no new victim. Empty: no
+	 * freeze (PASSERELLE_STATS_FREEZE=none, tests).
+	 */
+	char cutoff[48];
+	int htcds_k;	/* the HTCDS export's least k: its rows bound cells */
 };
 
 void stats_init(void);
@@ -51,8 +60,14 @@ enum pa_err stats_domain(const struct stats_query *q, const char *dim,
     struct stats_domain *d);
 void stats_domain_free(struct stats_domain *d);
 
-/* Sets period_widened and, when widened, period_note (fr, en). */
+/* Sets period_widened and, when widened, period_note (fr, en); as_of
+ * and as_of_note (fr, en) for the freeze. */
 void stats_period_note(json_t *out, const struct stats_query *q);
+/* Sets q->cutoff for a freeze setting ("month": the first instant of the
+ * current UTC month; "none": empty) at time now. -1: unknown setting. */
+int stats_freeze(struct stats_query *q, const char *setting, time_t now);
+/* The SQL argument for q->cutoff (NULL when no freeze). */
+#define STATS_CUTOFF(q) ((q)->cutoff[0] ? DB_TEXT((q)->cutoff) : DB_NULL)
 
 /* Checks and widens a period and a "by" list; PA_INVALID naming *field. */
 enum pa_err stats_query_parse(struct stats_query *q, const char *from,
@@ -73,9 +88,10 @@ enum pa_err stats_run(struct db *db, const struct stats_query *q,
  * every dimension set, with two dimensions each value's margin (the other
  * vals NULL), and the total (every vals NULL). Sets suppressed and locked
  * on every cell, whatever they held; counts are left as they are. A zero
- * count is hidden only in a table that withholds every cell (a one-way
- * table that hides every non-empty category, a two-way one that cannot
- * protect its small counts otherwise or shares a hidden empty margin),
+ * count is hidden only in a one-way table that hides a count (then every
+ * empty category is hidden), or a two-way one that withholds every cell
+ * (it cannot protect its small counts otherwise or shares a hidden empty
+ * margin); lb is a known lower bound the attacker is given,
  * and only when it is there: stats_run adds every category of a
  * dimension, and the empty cells of values that occur. The same cells, in
  * any order, give the same flags.
@@ -85,6 +101,8 @@ struct stats_cell {
 	long count;
 	int suppressed;
 	int locked;	/* in other answers too: decided as they decide it */
+	long lb;	/* known elsewhere to be at least this (the HTCDS
+			 * export's rows; 0: nothing known) */
 };
 void stats_suppress(struct stats_cell *cells, size_t n, size_t ndims, int k);
 /* The same, with bit j of multi set when dimension j is multi-valued. */
@@ -107,6 +125,14 @@ void stats_htcds_counts(const struct htcds *h, long *rows,
     long *generalised, long *dropped);
 size_t stats_htcds_next(struct htcds *h, char *buf, size_t len);
 void stats_htcds_free(struct htcds *h);
+/*
+ * Sets cells[i].lb to what the HTCDS export of the same year (at
+ * q->htcds_k, country scope) says each cell holds at least: the export's
+ * rows that carry the cell's values exactly. 0 when the export says
+ * nothing (a dimension it does not carry, a supervisor's scope).
+ */
+enum pa_err stats_htcds_bounds(struct db *db, const struct stats_query *q,
+    struct stats_cell *cells, size_t n);
 
 /* Records an export in the audit trail (its own transaction). */
 enum pa_err stats_audit_export(struct db *db, const struct actor *who,

@@ -451,6 +451,19 @@ all_hidden(json_t *arr)
 	return json_array_size(arr) > 0;
 }
 
+/* 1 when some entry of arr is hidden. */
+static int
+any_hidden(json_t *arr)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e)
+		if (json_is_null(json_object_get(e, "count")))
+			return 1;
+	return 0;
+}
+
 /* The list an entry sits in: a one-way list (cells or margins) or not. */
 static json_t *
 one_way_list(json_t *ans, json_t *entry)
@@ -474,8 +487,11 @@ one_way_list(json_t *ans, json_t *entry)
 /*
  * Known cases in, exact counts out: every published count equals the
  * fixture's, every count from 1 to k-1 is hidden, a hidden count is never
- * 0 but in a withheld answer (a two-way answer's cells; a one-way list,
- * cells or margins, whose every entry is hidden). A one-way list names
+ * 0 but in a withheld answer (a two-way answer's cells) or in a one-way
+ * list (cells or margins) that hides a count: such a list hides every
+ * empty category too, and never publishes a 0 beside a hidden count
+ * (issue 8, the HTCDS review: published zeros say the hidden ones hold a
+ * case). A one-way list names
  * every category of its dimension, empty ones included; a two-way cell is
  * listed exactly when the fixture has such cases (or, withheld, when both
  * its values occur or may). Returns how many entries are hidden.
@@ -501,7 +517,8 @@ check_truth(json_t *ans, const char *month, const char *lead)
 			    "count null without suppressed: %s",
 			    entry_text(ents[i], buf, sizeof(buf)));
 			ck_assert_msg(want >= 1 || (wh && i < ncells) ||
-			    all_hidden(one_way_list(ans, ents[i])),
+			    all_hidden(one_way_list(ans, ents[i])) ||
+			    any_hidden(one_way_list(ans, ents[i])),
 			    "a hidden entry whose count is %ld: %s", want,
 			    entry_text(ents[i], buf, sizeof(buf)));
 		} else {
@@ -517,6 +534,10 @@ check_truth(json_t *ans, const char *month, const char *lead)
 			ck_assert_msg(want == 0 || want >= K,
 			    "count %ld below k = %d published: %s", want, K,
 			    entry_text(ents[i], buf, sizeof(buf)));
+			ck_assert_msg(want != 0 || !any_hidden(one_way_list(
+			    ans, ents[i])),
+			    "an empty category published beside a hidden "
+			    "count: %s", entry_text(ents[i], buf, sizeof(buf)));
 		}
 		/* listed entries are never empty, but the total may be, the
 		 * categories of a one-way list, and the hidden cells of a
@@ -1084,7 +1105,9 @@ START_TEST(test_withheld_when_empty_cells_give_counts_away)
 	size_t i;
 
 	ck_assert(withheld(a));
-	ck_assert_uint_eq(json_array_size(json_object_get(a, "cells")), 8);
+	/* the 2 sexes by the 4 age bands that occur and the 3 empty ones
+	 * that the answer by age band hides with 12-17 (3) and 25-34 */
+	ck_assert_uint_eq(json_array_size(json_object_get(a, "cells")), 14);
 	json_array_foreach(json_object_get(a, "cells"), i, e)
 		ck_assert(json_is_true(json_object_get(e, "suppressed")));
 	check_truth(a, "2025-03", NULL);
@@ -1546,7 +1569,7 @@ END_TEST
  */
 
 /* RFC 4180: rows of fields; every line ends with CRLF. */
-#define MAXROWS 64
+#define MAXROWS 512
 #define MAXFIELDS 16
 
 struct csv {
@@ -1696,7 +1719,7 @@ START_TEST(test_export_csv)
 	/* French */
 	csv_parse(fr.body, fr.len, &c);
 	ck_assert_uint_eq(c.nrows, 1 + json_array_size(cells));
-	ck_assert_uint_eq(c.nf[0], 9);
+	ck_assert_uint_eq(c.nf[0], 10);
 	ck_assert_str_eq(c.f[0][0], "age_band");
 	ck_assert_str_eq(c.f[0][1], "region");
 	ck_assert_str_eq(c.f[0][2], "effectif");
@@ -1706,10 +1729,11 @@ START_TEST(test_export_csv)
 	ck_assert_str_eq(c.f[0][6], "periode_elargie");
 	ck_assert_str_eq(c.f[0][7], "k");
 	ck_assert_str_eq(c.f[0][8], "genere_le");
+	ck_assert_str_eq(c.f[0][9], "donnees_au");
 	json_array_foreach(cells, i, e) {
 		size_t r = i + 1;
 
-		ck_assert_uint_eq(c.nf[r], 9);
+		ck_assert_uint_eq(c.nf[r], 10);
 		ck_assert_str_eq(c.f[r][0], jstr(e, "age_band"));
 		ck_assert_str_eq(c.f[r][1], jstr(e, "region"));
 		if (json_is_null(json_object_get(e, "count"))) {
@@ -1724,6 +1748,7 @@ START_TEST(test_export_csv)
 		ck_assert_str_eq(c.f[r][5], Y1_TO);
 		ck_assert_str_eq(c.f[r][6], "1");	/* widened */
 		ck_assert_str_eq(c.f[r][7], "5");
+		ck_assert_str_eq(c.f[r][9], "");	/* no freeze here */
 	}
 	/* formula neutralisation: no cell begins with = + - @ tab CR */
 	for (i = 0; i < c.nrows; i++)
@@ -1741,6 +1766,7 @@ START_TEST(test_export_csv)
 	ck_assert_str_eq(c.f[0][5], "period_to");
 	ck_assert_str_eq(c.f[0][6], "period_widened");
 	ck_assert_str_eq(c.f[0][8], "generated_at");
+	ck_assert_str_eq(c.f[0][9], "as_of");
 	ck_assert_uint_eq(c.nrows, 1 + json_array_size(cells));
 
 	no_identity("stats.csv (fr)", fr.body, fr.len);
@@ -2206,6 +2232,305 @@ START_TEST(test_htcds_whole_years)
 }
 END_TEST
 
+/* ======================================================================
+ * The security review's attack (issue 8): the HTCDS export beside the
+ * one-way answers, and the same year asked before and after a case.
+ */
+
+static void
+create_victim(const struct harness_server *srv, const char *sex, int age,
+    const char *nat, const char *region, const char *type, const char *date,
+    char *id)
+{
+	json_t *body;
+	struct res x;
+
+	body = json_pack("{s:{s:s, s:s, s:s, s:i, s:s}, s:{s:s, s:s, s:s, "
+			 "s:[s]}}",
+	    "victim", "given_name", ID_GIVEN, "family_name", ID_FAMILY, "sex",
+	    sex, "age_estimate", age, "nationality", nat, "identification",
+	    "date", date, "region", region, "place", ID_PLACE,
+	    "exploitation_types", type);
+	ck_assert_ptr_nonnull(body);
+	x = callj(srv, &s_pagent, "POST", "/api/v1/cases", body);
+	EXPECT(x, 201, "create a victim");
+	if (id != NULL)
+		snprintf(id, 40, "%s", jstr(x.j, "id"));
+	res_free(&x);
+}
+
+/* The export's rows per value of column col (HTCDS field names). */
+struct valcount {
+	char v[128];
+	long n;
+};
+
+static size_t
+export_counts(const struct csv *c, size_t col, struct valcount *vc,
+    size_t max)
+{
+	size_t r, i, n = 0;
+	char one[128], *t, *save = NULL;
+
+	for (r = 1; r < c->nrows; r++) {
+		snprintf(one, sizeof(one), "%s", c->f[r][col]);
+		/* the forms of exploitation: one count per form */
+		for (t = strtok_r(one, ";", &save); t != NULL;
+		     t = strtok_r(NULL, ";", &save)) {
+			for (i = 0; i < n && strcmp(vc[i].v, t) != 0; i++)
+				;
+			if (i == n) {
+				ck_assert_uint_lt(n, max);
+				snprintf(vc[n].v, sizeof(vc[n].v), "%s", t);
+				vc[n++].n = 0;
+			}
+			vc[i].n++;
+		}
+		save = NULL;
+	}
+	return n;
+}
+
+static const struct {
+	const char *dim;
+	size_t col;		/* the export's column */
+	const char *victim;	/* her category */
+	int lower;		/* the export writes it in lower case */
+} attack_dims[] = {
+	{ "nationality", 4, "BF", 0 },
+	{ "region", 6, "gao", 1 },
+	{ "exploitation_type", 11, "forced_begging", 1 },
+	{ "sex", 1, "female", 0 },
+	{ "age_band", 2, "18-24", 1 },
+};
+
+/*
+ * One year: 31 Malian women 18-24 in Bamako (forced labour), 11 Nigerien
+ * men 35-49 in Kayes (sexual exploitation), 1 Burkinabe woman of 19 in
+ * Gao (forced begging). The answer by nationality used to publish ML =
+ * 31, hide BF and NE, list every other country as 0 under a total of 43;
+ * the export carries 11 NE rows: BF + NE = 12, NE >= 11, BF >= 1, so BF
+ * = 1; the same by region and form of exploitation. The attacker here
+ * reads every one-way answer of the year and the export's count of every
+ * value; a hidden category is at least its export count, and at least 1
+ * only if the list publishes an empty category (then hidden ones are
+ * known not to be). Nothing hidden may be pinned, and the one victim
+ * left over may not be placed in one category.
+ */
+START_TEST(test_htcds_export_beside_one_way_answers_pins_nothing)
+{
+	static struct csv c;
+	static struct valcount vc[300];
+	struct res x;
+	json_t *a, *e, *cells;
+	size_t d, i, j, nvc, places;
+	long h, total, lo, sumlo, nhidden, xmin, xmax, exp;
+	int floor1;
+	char want[64];
+
+	for (i = 0; i < 31; i++)
+		create_victim(&st.srv, "female", 20, "ML", "bamako",
+		    "forced_labour", "2019-03-10", NULL);
+	for (i = 0; i < 11; i++)
+		create_victim(&st.srv, "male", 40, "NE", "kayes",
+		    "sexual_exploitation", "2019-05-10", NULL);
+	create_victim(&st.srv, "female", 19, "BF", "gao", "forced_begging",
+	    "2019-07-10", NULL);
+
+	x = call(&st.srv, &s_analyst, "GET", "/api/v1/exports/htcds.csv?"
+	    "from=2019-01-01&to=2019-12-31", NULL);
+	EXPECT(x, 200, "htcds 2019");
+	csv_parse(x.body, x.len, &c);
+	/* the export as the review saw it: 42 rows, 1 dropped */
+	ck_assert_str_eq(harness_resp_header(&x.r, "X-Passerelle-Dropped"),
+	    "1");
+	ck_assert_str_eq(harness_resp_header(&x.r, "X-Passerelle-Rows"), "42");
+	res_free(&x);
+
+	for (d = 0; d < sizeof(attack_dims) / sizeof(attack_dims[0]); d++) {
+		a = stats_as(&s_analyst, "2019-01-01", "2019-12-31",
+		    attack_dims[d].dim);
+		/* known cases in, exact counts out: what is published */
+		json_array_foreach(json_object_get(a, "cells"), i, e) {
+			json_t *n = json_object_get(e, "count");
+			const char *v = jstr(e, attack_dims[d].dim);
+
+			if (json_is_null(n))
+				continue;
+			ck_assert_int_eq(json_integer_value(n),
+			    strcmp(v, "ML") == 0 || strcmp(v, "bamako") == 0 ||
+			    strcmp(v, "forced_labour") == 0 ? 31 :
+			    strcmp(v, "female") == 0 || strcmp(v, "18-24") == 0 ?
+			    32 : strcmp(v, "male") == 0 || strcmp(v, "35-49") ==
+			    0 ? 11 : 0);
+		}
+		cells = json_object_get(a, "cells");
+		total = total_of(a);
+		ck_assert_int_eq(total, 43);
+		nvc = export_counts(&c, attack_dims[d].col, vc, 300);
+		h = total;
+		floor1 = 0;
+		nhidden = 0;
+		json_array_foreach(cells, i, e) {
+			json_t *n = json_object_get(e, "count");
+
+			if (json_is_null(n))
+				nhidden++;
+			else {
+				h -= (long)json_integer_value(n);
+				floor1 |= json_integer_value(n) == 0;
+			}
+		}
+		if (nhidden == 0) {
+			/* nothing hidden: her category is shared by k or
+			 * more (sex female 32, age band 18-24 32) */
+			ck_assert_int_ge(count_of(a, attack_dims[d].dim,
+			    attack_dims[d].victim), K);
+			json_decref(a);
+			continue;
+		}
+		ck_assert_msg(!floor1, "%s: a 0 published beside hidden "
+		    "counts", attack_dims[d].dim);
+		/* each hidden category: at least its export count */
+		sumlo = 0;
+		json_array_foreach(cells, i, e) {
+			if (!json_is_null(json_object_get(e, "count")))
+				continue;
+			snprintf(want, sizeof(want), "%s",
+			    jstr(e, attack_dims[d].dim));
+			for (exp = 0, j = 0; j < nvc; j++)
+				if (strcasecmp(vc[j].v, want) == 0)
+					exp = vc[j].n;
+			sumlo += exp;
+		}
+		places = 0;
+		json_array_foreach(cells, i, e) {
+			if (!json_is_null(json_object_get(e, "count")))
+				continue;
+			snprintf(want, sizeof(want), "%s",
+			    jstr(e, attack_dims[d].dim));
+			for (lo = 0, j = 0; j < nvc; j++)
+				if (strcasecmp(vc[j].v, want) == 0)
+					lo = vc[j].n;
+			/* with every other hidden one at most h */
+			xmin = h - (nhidden - 1) * h;
+			xmin = xmin > lo ? xmin : lo;
+			xmax = h - (sumlo - lo);
+			ck_assert_msg(xmin < xmax, "%s = %s pinned to %ld "
+			    "(hidden sum %ld, export bounds %ld)",
+			    attack_dims[d].dim, want, xmin, h, sumlo);
+			places += xmax > lo;
+		}
+		ck_assert_msg(places >= 2, "%s: the victim left over fits one "
+		    "category only", attack_dims[d].dim);
+		/* her own category is hidden, and not known to hold her */
+		ck_assert_int_eq(count_of(a, attack_dims[d].dim,
+		    attack_dims[d].victim), -1);
+		json_decref(a);
+	}
+}
+END_TEST
+
+/* An answer without the instant it was made. */
+static json_t *
+stats_on(const struct harness_server *srv, const char *path)
+{
+	struct res x = call(srv, &s_analyst, "GET", path, NULL);
+	json_t *j;
+
+	EXPECT(x, 200, path);
+	j = json_incref(x.j);
+	res_free(&x);
+	json_object_del(j, "generated_at");
+	return j;
+}
+
+/*
+ * PASSERELLE_STATS_FREEZE=month (the default): answers count the cases
+ * opened before this month, so the same year asked before and after a
+ * registration is the same (no victim's profile to subtract), and the
+ * answer says as of when. Cases opened last month (back-dated in SQL)
+ * count.
+ */
+START_TEST(test_freeze_new_cases_wait_for_next_month)
+{
+	struct harness_server srv2;
+	char keyv[300], path[256], ipath[256], year[16], ids[6][40], sql[512];
+	char asof[48];
+	const char *extra[] = { NULL, FAST_OPS, FAST_MEM, "PASSERELLE_STATS_K=5",
+		"PASSERELLE_STATS_FREEZE=month", NULL };
+	json_t *before, *after, *ind0, *ind1, *now_none, *late;
+	time_t now = time(NULL);
+	struct tm tm;
+	struct res x;
+	size_t i;
+
+	gmtime_r(&now, &tm);
+	snprintf(year, sizeof(year), "%04d", tm.tm_year + 1900);
+	snprintf(asof, sizeof(asof), "%04d-%02d-01 00:00:00+00",
+	    tm.tm_year + 1900, tm.tm_mon + 1);
+	snprintf(keyv, sizeof(keyv), "PASSERELLE_KEY_FILE=%s", st.key);
+	extra[0] = keyv;
+	memset(&srv2, 0, sizeof(srv2));
+	ck_assert_int_eq(harness_server_start(&srv2, st.db, extra), 0);
+	snprintf(path, sizeof(path), "/api/v1/stats?from=%s-01-01&to=%s-12-31"
+	    "&by=sex", year, year);
+	before = stats_on(&srv2, path);
+	snprintf(ipath, sizeof(ipath), "/api/v1/indicators?from=%s-01-01&"
+	    "to=%s-12-31", year, year);
+	ind0 = stats_on(&srv2, ipath);
+	ck_assert_str_eq(jstr(before, "as_of"), asof);
+	ck_assert(json_is_string(jpath(before, "as_of_note.fr")));
+	ck_assert(json_is_string(jpath(before, "as_of_note.en")));
+	/* six women identified on January 1st of this year, opened now */
+	snprintf(sql, sizeof(sql), "%s-01-01", year);
+	for (i = 0; i < 6; i++)
+		create_victim(&srv2, "female", 30, "ML", "segou",
+		    "forced_labour", sql, ids[i]);
+	after = stats_on(&srv2, path);
+	ck_assert_msg(json_equal(before, after), "a registration this month "
+	    "changed the year's answer");
+	ind1 = stats_on(&srv2, ipath);
+	ck_assert(json_equal(ind0, ind1));
+	/* without the freeze they count at once (the tests' setting) */
+	now_none = stats_on(&st.srv, path);
+	ck_assert(json_is_null(json_object_get(now_none, "as_of")));
+	ck_assert_int_eq(total_of(now_none), total_of(before) + 6);
+	/* opened last month: counted */
+	for (i = 0; i < 6; i++) {
+		snprintf(sql, sizeof(sql), "UPDATE cases SET opened_at = "
+		    "date_trunc('month', now()) - interval '10 days' WHERE "
+		    "id = '%s'", ids[i]);
+		ck_assert_int_eq(harness_exec(st.db, sql), 0);
+	}
+	late = stats_on(&srv2, path);
+	ck_assert_int_eq(total_of(late), total_of(before) + 6);
+	ck_assert_int_eq(count_of(late, "sex", "female"),
+	    count_of(now_none, "sex", "female"));
+	/* the export says as of when too */
+	snprintf(path, sizeof(path), "/api/v1/exports/htcds.csv?from=%s-01-01&"
+	    "to=%s-12-31", year, year);
+	x = call(&srv2, &s_analyst, "GET", path, NULL);
+	EXPECT(x, 200, "htcds with the freeze");
+	ck_assert_str_eq(harness_resp_header(&x.r, "X-Passerelle-As-Of"),
+	    asof);
+	res_free(&x);
+	/* and leave the cases this year's other tests do not expect */
+	for (i = 0; i < 6; i++) {
+		snprintf(sql, sizeof(sql), "UPDATE cases SET identified_on = "
+		    "'2018-06-01' WHERE id = '%s'", ids[i]);
+		ck_assert_int_eq(harness_exec(st.db, sql), 0);
+	}
+	json_decref(before);
+	json_decref(after);
+	json_decref(ind0);
+	json_decref(ind1);
+	json_decref(now_none);
+	json_decref(late);
+	ck_assert_int_eq(harness_server_stop(&srv2), 0);
+}
+END_TEST
+
 /* ====================================================================== */
 
 static Suite *
@@ -2243,6 +2568,9 @@ stats_suite(void)
 	tcase_add_test(tc, test_indicators_known_times);
 	tcase_add_test(tc, test_indicators_scope_and_small_numbers);
 	tcase_add_test(tc, test_no_identity_anywhere);
+	tcase_add_test(tc,
+	    test_htcds_export_beside_one_way_answers_pins_nothing);
+	tcase_add_test(tc, test_freeze_new_cases_wait_for_next_month);
 	/* last: it adds a case to May */
 	tcase_add_test(tc, test_k_minus_one_hidden_k_shown);
 	suite_add_tcase(s, tc);

@@ -159,6 +159,8 @@ export PASSERELLE_DATABASE_URL="$PRIMARY"
 export PASSERELLE_KEY_FILE="$WORK/master.key"
 export PASSERELLE_SOP="$SRC/sop/mali.json"
 export PASSERELLE_WEB_ROOT="$SRC/web"
+# cases registered here are counted at once (production: month)
+export PASSERELLE_STATS_FREEZE=none
 export PASSERELLE_ARGON2_OPS=2 PASSERELLE_ARGON2_MEM_KIB=19456
 export PASSERELLE_THREADS=4 PASSERELLE_DB_POOL_SIZE=4 PASSERELLE_REPLICA_POOL_SIZE=2
 "$BIN" keygen --out "$WORK/master.key" >/dev/null 2>&1 || die "keygen"

@@ -82,6 +82,8 @@ START_TEST(test_config_defaults)
 	ck_assert_int_eq(c.secure_cookies, 0);
 	ck_assert_int_gt(c.threads, 0);
 	ck_assert_int_eq(c.db_pool_size, c.threads + 2);
+	/* statistics count the cases opened before this month */
+	ck_assert_str_eq(c.stats_freeze, "month");
 	config_free(&c);
 }
 END_TEST
@@ -224,6 +226,8 @@ static const struct {
 	{ "PASSERELLE_JSON_MAX_DEPTH", "257" },
 	{ "PASSERELLE_SECURE_COOKIES", "2" },
 	{ "PASSERELLE_LISTEN", "8080" },
+	{ "PASSERELLE_STATS_FREEZE", "week" },
+	{ "PASSERELLE_STATS_FREEZE", "Month" },
 };
 
 START_TEST(test_config_out_of_bounds_names_variable)

@@ -371,10 +371,14 @@ solve(const struct mat *m, const double *q0, double *value)
 static struct eq eqs_buf[MAXEQ];
 
 /*
- * Every full cell of values that occur is hidden, the empty ones too (a
- * two-way answer that cannot protect its small counts otherwise). The
- * answer then lists every combination, and a hidden cell may be 0; in any
- * other answer an empty cell is absent, and a hidden one at least 1.
+ * One dimension: something is hidden and no empty category is published
+ * (a one-way answer that hides a count hides its empty categories too),
+ * so a hidden count may be 0. Two dimensions: every full cell of values
+ * that occur is hidden, the empty ones too (a two-way answer that cannot
+ * protect its small counts otherwise, or whose margins hide empty
+ * categories). The answer then lists every combination, and a hidden cell
+ * may be 0; in any other answer an empty cell is published (or absent),
+ * and a hidden one is at least 1.
  */
 static int
 withheld(const struct tab *t)
@@ -383,12 +387,12 @@ withheld(const struct tab *t)
 	int any = 0;
 
 	if (t->ndims == 1) {
-		/* every category hidden, the empty ones included */
+		/* a count hidden, no empty category published */
 		for (i = 0; i < t->n; i++)
 			if (is_full_e(t, i)) {
-				if (!t->c[i].suppressed)
+				if (!t->c[i].suppressed && t->orig[i] == 0)
 					return 0;
-				any = 1;
+				any |= t->c[i].suppressed;
 			}
 		return any;
 	}
@@ -414,8 +418,8 @@ withheld(const struct tab *t)
 /*
  * The least an attacker knows a hidden entry to be: 0 for a cell of a
  * withheld answer, and for a margin of a two-way answer whose dimension's
- * one-way answer is withheld (every non-empty margin hidden: the empty
- * ones are then hidden too, as that answer hides them); else 1.
+ * margins hide something and publish no empty one (the one-way answer
+ * hides its empty categories with any count); else 1.
  */
 static long
 least(const struct tab *t, size_t i, int wh)
@@ -429,9 +433,9 @@ least(const struct tab *t, size_t i, int wh)
 		if (!is_margin_e(t, i, j))
 			continue;
 		for (p = 0; p < t->n; p++)
-			if (is_margin_e(t, p, j) && t->orig[p] > 0 &&
+			if (is_margin_e(t, p, j) && t->orig[p] == 0 &&
 			    !t->c[p].suppressed)
-				all = 0;
+				all = 0;	/* a published empty margin */
 		return all ? 0 : 1;
 	}
 	return 1;
@@ -924,24 +928,37 @@ START_TEST(test_k_boundary)
 }
 END_TEST
 
+/*
+ * Issue 8, HTCDS review: a zero is published only in an answer that hides
+ * no count. Published beside hidden counts, zeros say each hidden category
+ * holds a case (ML = 31 shown, BF and NE hidden, every other country 0:
+ * BF + NE = 12 with BF, NE >= 1). So a one-way answer that hides a count
+ * hides every empty category too, never as a complement of its own.
+ */
 START_TEST(test_zero_never_hidden)
 {
-	/* zeros are never hidden nor picked as the complementary cell... */
+	static const long none[] = { 0, 30, 0, 9, 7, 0 };
 	static const long counts[] = { 0, 3, 0, 9, 7, 0 };
 	static const long all[] = { 0, 3, 0, 9, 0 };
 	struct tab *t = &tab_a;
 	size_t i;
+	char why[256];
 
+	/* nothing small: zeros published like every count */
+	one_d(t, none, 6);
+	for (i = 0; i < t->n; i++)
+		ck_assert_int_eq(t->c[i].suppressed, 0);
+	/* a small count: hidden with a complement, and every zero hidden */
 	one_d(t, counts, 6);
 	for (i = 0; i < 6; i++)
 		if (counts[i] == 0)
-			ck_assert_int_eq(t->c[i].suppressed, 0);
+			ck_assert_int_eq(t->c[i].suppressed, 1);
 	ck_assert_int_eq(t->c[1].suppressed, 1);
 	ck_assert_int_eq(t->c[4].suppressed, 1);
 	ck_assert_int_eq(t->c[3].suppressed, 0);
-	ck_assert(!withheld(t));
-	/* ...unless every non-empty category is hidden: then the empty
-	 * ones are too (withheld), or they would say the others are not */
+	ck_assert(withheld(t));
+	ck_assert_msg(all_attacks(t, why, sizeof(why)) == 0, "%s", why);
+	/* and when every non-empty category is hidden, the same */
 	one_d(t, all, 5);
 	for (i = 0; i < 5; i++)
 		ck_assert_int_eq(t->c[i].suppressed, 1);
@@ -956,7 +973,7 @@ START_TEST(test_zero_never_hidden)
 	}
 	/* the total alone (no dimension) is a table too */
 	{
-		struct stats_cell c = { { NULL, NULL }, 3, 0, 0 };
+		struct stats_cell c = { { NULL, NULL }, 3, 0, 0, 0 };
 
 		stats_suppress(&c, 1, 0, K);
 		ck_assert_int_eq(c.suppressed, 1);
@@ -1021,6 +1038,197 @@ START_TEST(test_1d_two_ones_are_not_pinned_by_bounds)
 	    "counts {10, 1, 1}: the hidden cells are in [%ld, %ld] and "
 	    "[%ld, %ld]: %zu primary count(s) disclosed exactly", lo[1], hi[1],
 	    lo[2], hi[2], leaks);
+}
+END_TEST
+
+/*
+ * The security review's attack (issue 8): one year, 31 Malian women
+ * 18-24 in Bamako (forced labour), 11 Nigerien men 35-49 in Kayes (sexual
+ * exploitation), 1 Burkinabe woman in Gao (forced begging). The answer by
+ * nationality used to publish ML = 31, hide BF and NE, and list every
+ * other country as 0 under a total of 43: BF + NE = 12, each at least 1;
+ * the HTCDS export (k = 11) carries the 11 Nigerien rows, so NE >= 11 and
+ * BF = 1. The same by region (gao), and by form of exploitation
+ * (forced_begging). Now: every empty category is hidden with the hidden
+ * counts, so a hidden count may be 0; the export's per-value counts are
+ * given to the suppression as lower bounds (lb); and the attacker (exact
+ * over one equation with intervals: each hidden count between its bound
+ * and the hidden sum) pins no hidden count, and finds at least two
+ * categories that could hold the one victim.
+ */
+static const struct {
+	const char *big, *mid, *one;	/* 31 (export 31), 11 (export 11), 1 */
+	size_t ncat;			/* categories of the dimension */
+} htcds_attack[] = {
+	{ "ML", "NE", "BF", 250 },		/* nationality */
+	{ "bamako", "kayes", "gao", 21 },	/* region */
+	{ "forced_labour", "sexual_exploitation", "forced_begging", 12 },
+};
+
+START_TEST(test_htcds_export_and_one_way_answer_pin_nothing)
+{
+	static struct stats_cell c[300];
+	static char name[300][24];
+	size_t n = 0, i, y, tot, places = 0;
+	long h, lo[300], sumlo = 0, sumhi = 0, xmin, xmax;
+	int bounds;
+
+	for (bounds = 0; bounds < 2; bounds++) {
+		memset(c, 0, sizeof(c));
+		n = 0;
+		c[n].vals[0] = htcds_attack[_i].big;
+		c[n].count = 31;
+		c[n++].lb = bounds ? 31 : 0;
+		c[n].vals[0] = htcds_attack[_i].mid;
+		c[n].count = 11;
+		c[n++].lb = bounds ? 11 : 0;
+		c[n].vals[0] = htcds_attack[_i].one;
+		c[n++].count = 1;
+		for (i = 3; i < htcds_attack[_i].ncat; i++) {
+			snprintf(name[i], sizeof(name[i]), "c%03zu", i);
+			c[n++].vals[0] = name[i];
+		}
+		tot = n;
+		c[n++].count = 43;	/* the total, no dimension set */
+		stats_suppress(c, n, 1, K);
+		/* published: the total and ML; hidden: BF, NE (its complement)
+		 * and every empty category */
+		ck_assert_int_eq(c[tot].suppressed, 0);
+		ck_assert_int_eq(c[0].suppressed, 0);
+		ck_assert_int_eq(c[1].suppressed, 1);
+		ck_assert_int_eq(c[2].suppressed, 1);
+		for (i = 3; i < tot; i++)
+			ck_assert_msg(c[i].suppressed, "%s: empty category %zu "
+			    "published beside hidden counts",
+			    htcds_attack[_i].one, i);
+		/* the attacker: hidden sum h; each hidden count in
+		 * [max(0, export), h] (no published zero: it may be 0) */
+		h = c[tot].count;
+		for (i = 0; i < tot; i++)
+			if (!c[i].suppressed)
+				h -= c[i].count;
+		sumlo = sumhi = 0;
+		for (i = 0; i < tot; i++)
+			if (c[i].suppressed) {
+				lo[i] = c[i].lb;
+				sumlo += lo[i];
+				sumhi += h;
+			}
+		ck_assert_int_eq(h, 12);
+		places = 0;
+		for (i = 0; i < tot; i++) {
+			if (!c[i].suppressed)
+				continue;
+			xmin = h - (sumhi - h);
+			xmin = xmin > lo[i] ? xmin : lo[i];
+			xmax = h - (sumlo - lo[i]);
+			ck_assert_msg(xmin < xmax, "%s: hidden category %zu "
+			    "(%ld) pinned to %ld", htcds_attack[_i].one, i,
+			    c[i].count, xmin);
+			/* could it hold the victim the bounds leave over? */
+			places += xmax > lo[i];
+		}
+		/* the victim left over (h - sum of bounds = 1) could be in
+		 * any hidden category: NE's 12th, BF, or an empty one */
+		ck_assert_uint_ge(places, 3);
+		for (y = 0; y < tot; y++)
+			ck_assert_int_eq(c[y].count, y == 0 ? 31 : y == 1 ?
+			    11 : y == 2 ? 1 : 0);
+	}
+}
+END_TEST
+
+/*
+ * The export's bounds in a two-way answer (sex by age band, no margin
+ * small, so the cells are suppressed one by one and a hidden cell is at
+ * least 1): the export's rows of a (sex, age band) pair are a lower bound
+ * on its cell. A complement whose export count is its whole count adds
+ * nothing, so the suppression must not count on it. Exhaustive attacker:
+ * every completion of the hidden cells within [max(1, lb), margin] that
+ * keeps every row and column sum; the small cell must have two values.
+ */
+START_TEST(test_htcds_bounds_in_a_two_way_answer)
+{
+	static const char *const sx[2] = { "female", "male" };
+	static const char *const ag[3] = { "18-24", "25-34", "35-49" };
+	static const long x[2][3] = { { 20, 2, 18 }, { 10, 9, 12 } };
+	struct stats_cell c[12];
+	long lo[6], hi[6], v[6], row[2] = { 0, 0 }, col[3] = { 0, 0, 0 };
+	long seen_lo = -1, seen_hi = -1, r[2], q[3];
+	size_t n = 0, i, j, hid[6], nh = 0, t;
+	int ok;
+
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 3; j++) {
+			c[n].vals[0] = sx[i];
+			c[n].vals[1] = ag[j];
+			c[n].count = x[i][j];
+			/* the export: the pairs of 11 rows or more */
+			c[n].lb = x[i][j] >= 11 ? x[i][j] : 0;
+			row[i] += x[i][j];
+			col[j] += x[i][j];
+			n++;
+		}
+	for (i = 0; i < 2; i++) {
+		c[n].vals[0] = sx[i];
+		c[n].lb = row[i];
+		c[n++].count = row[i];
+	}
+	for (j = 0; j < 3; j++) {
+		c[n].vals[1] = ag[j];
+		c[n].lb = col[j];
+		c[n++].count = col[j];
+	}
+	c[n++].count = row[0] + row[1];
+	stats_suppress(c, n, 2, K);
+	ck_assert_int_eq(c[1].suppressed, 1);	/* (female, 25-34) = 2 */
+	for (i = 6; i < n; i++)
+		ck_assert_int_eq(c[i].suppressed, 0);	/* margins */
+	for (i = 0; i < 6; i++)
+		if (c[i].suppressed) {
+			hid[nh] = i;
+			lo[nh] = c[i].lb > 1 ? c[i].lb : 1;
+			hi[nh] = row[i / 3] < col[i % 3] ? row[i / 3] :
+			    col[i % 3];
+			v[nh] = lo[nh];
+			nh++;
+		}
+	ck_assert_uint_ge(nh, 2);
+	/* every completion (odometer over the hidden cells) */
+	for (;;) {
+		for (i = 0; i < 2; i++)
+			r[i] = 0;
+		for (j = 0; j < 3; j++)
+			q[j] = 0;
+		for (i = 0; i < 6; i++) {
+			long val = c[i].count;
+
+			for (t = 0; t < nh; t++)
+				if (hid[t] == i)
+					val = v[t];
+			r[i / 3] += val;
+			q[i % 3] += val;
+		}
+		ok = r[0] == row[0] && r[1] == row[1];
+		for (j = 0; j < 3; j++)
+			ok &= q[j] == col[j];
+		for (t = 0; ok && t < nh; t++)
+			if (hid[t] == 1) {
+				if (seen_lo < 0 || v[t] < seen_lo)
+					seen_lo = v[t];
+				if (v[t] > seen_hi)
+					seen_hi = v[t];
+			}
+		for (t = 0; t < nh && ++v[t] > hi[t]; t++)
+			v[t] = lo[t];
+		if (t == nh)
+			break;
+	}
+	ck_assert_int_le(seen_lo, 2);
+	ck_assert_int_ge(seen_hi, 2);
+	ck_assert_msg(seen_lo < seen_hi, "(female, 25-34) = 2 pinned with the "
+	    "export's bounds");
 }
 END_TEST
 
@@ -1169,26 +1377,26 @@ START_TEST(test_multi_valued_sums_are_bounds)
 {
 	/* March of the integration fixture, by exploitation type */
 	static struct stats_cell one[] = {
-		{ { "domestic_servitude", NULL }, 5, 0, 0 },
-		{ { "forced_begging", NULL }, 5, 0, 0 },
-		{ { "forced_labour", NULL }, 13, 0, 0 },
-		{ { "sexual_exploitation", NULL }, 3, 0, 0 },
-		{ { NULL, NULL }, 21, 0, 0 },
+		{ { "domestic_servitude", NULL }, 5, 0, 0, 0 },
+		{ { "forced_begging", NULL }, 5, 0, 0, 0 },
+		{ { "forced_labour", NULL }, 13, 0, 0, 0 },
+		{ { "sexual_exploitation", NULL }, 3, 0, 0, 0 },
+		{ { NULL, NULL }, 21, 0, 0, 0 },
 	};
 	/* and by sex, exploitation type */
 	static struct stats_cell two[] = {
-		{ { "female", "forced_labour" }, 7, 0, 0 },
-		{ { "female", "sexual_exploitation" }, 3, 0, 0 },
-		{ { "male", "domestic_servitude" }, 5, 0, 0 },
-		{ { "male", "forced_begging" }, 5, 0, 0 },
-		{ { "male", "forced_labour" }, 6, 0, 0 },
-		{ { "female", NULL }, 10, 0, 0 },
-		{ { "male", NULL }, 11, 0, 0 },
-		{ { NULL, "domestic_servitude" }, 5, 0, 0 },
-		{ { NULL, "forced_begging" }, 5, 0, 0 },
-		{ { NULL, "forced_labour" }, 13, 0, 0 },
-		{ { NULL, "sexual_exploitation" }, 3, 0, 0 },
-		{ { NULL, NULL }, 21, 0, 0 },
+		{ { "female", "forced_labour" }, 7, 0, 0, 0 },
+		{ { "female", "sexual_exploitation" }, 3, 0, 0, 0 },
+		{ { "male", "domestic_servitude" }, 5, 0, 0, 0 },
+		{ { "male", "forced_begging" }, 5, 0, 0, 0 },
+		{ { "male", "forced_labour" }, 6, 0, 0, 0 },
+		{ { "female", NULL }, 10, 0, 0, 0 },
+		{ { "male", NULL }, 11, 0, 0, 0 },
+		{ { NULL, "domestic_servitude" }, 5, 0, 0, 0 },
+		{ { NULL, "forced_begging" }, 5, 0, 0, 0 },
+		{ { NULL, "forced_labour" }, 13, 0, 0, 0 },
+		{ { NULL, "sexual_exploitation" }, 3, 0, 0, 0 },
+		{ { NULL, NULL }, 21, 0, 0, 0 },
 	};
 	size_t i, shown = 0;
 
@@ -1556,7 +1764,8 @@ END_TEST
 
 /*
  * The same counts give the same flags, whatever the order of the rows and
- * without the zero rows PostgreSQL does not return.
+ * without the empty cells PostgreSQL does not return (every margin is
+ * there: stats_run lists every category, as 0 when empty).
  */
 START_TEST(test_same_flags_without_zeros_in_any_order)
 {
@@ -1572,7 +1781,7 @@ START_TEST(test_same_flags_without_zeros_in_any_order)
 		tab_build(&tab_r, &base_r, dims2, 2);
 		tab_suppress(&tab_r);
 		for (i = 0, m = 0; i < tab_r.n; i++)
-			if (tab_r.orig[i] > 0 || is_total_e(&tab_r, i)) {
+			if (tab_r.orig[i] > 0 || !is_full_e(&tab_r, i)) {
 				from[m] = i;
 				c[m] = tab_r.c[i];
 				c[m].suppressed = !c[m].suppressed;
@@ -1897,7 +2106,7 @@ sample_answer(void)
 {
 	return json_pack("{s:i, s:{s:s, s:s, s:b}, s:[s, s], s:[], "
 			 "s:[{s:s, s:s, s:i}, {s:s, s:s, s:n, s:b}, "
-			 "{s:s, s:s, s:i}], s:{}, s:s, s:s}",
+			 "{s:s, s:s, s:i}], s:{}, s:s, s:s, s:s}",
 	    "k", 5, "period", "from", "2026-01-01", "to", "2026-12-31",
 	    "widened", 1, "dimensions", "sex", "region", "multi_valued",
 	    "cells",
@@ -1905,7 +2114,7 @@ sample_answer(void)
 	    "sex", "male", "region", "gao", "count", "suppressed", 1,
 	    "sex", "=cmd|' /C calc'!A0", "region", "a,\"b\"", "count", 12,
 	    "totals", "generated_at", "2026-03-02T10:00:00Z", "scope",
-	    "country");
+	    "country", "as_of", "2026-03-01 00:00:00+00");
 }
 
 /* The CSV's lines: each must end with CRLF, no bare LF or CR. */
@@ -1947,23 +2156,29 @@ START_TEST(test_csv_text_french_and_english)
 	n = csv_lines(fr, lf, lines, 8);
 	ck_assert_uint_eq(n, 4);
 	ck_assert_str_eq(lines[0], "sex,region,effectif,masque,periode_debut,"
-				   "periode_fin,periode_elargie,k,genere_le");
+				   "periode_fin,periode_elargie,k,genere_le,"
+				   "donnees_au");
 	ck_assert_str_eq(lines[1], "female,bamako,7,0,2026-01-01,2026-12-31,1,"
-				   "5,2026-03-02T10:00:00Z");
+				   "5,2026-03-02T10:00:00Z,"
+				   "2026-03-01 00:00:00+00");
 	/* a suppressed count is empty, and flagged */
 	ck_assert_str_eq(lines[2], "male,gao,,1,2026-01-01,2026-12-31,1,5,"
-				   "2026-03-02T10:00:00Z");
+				   "2026-03-02T10:00:00Z,"
+				   "2026-03-01 00:00:00+00");
 	/* neutralised and quoted */
 	ck_assert_str_eq(lines[3], "'=cmd|' /C calc'!A0,\"a,\"\"b\"\"\",12,0,"
 				   "2026-01-01,2026-12-31,1,5,"
-				   "2026-03-02T10:00:00Z");
+				   "2026-03-02T10:00:00Z,"
+				   "2026-03-01 00:00:00+00");
 
 	n = csv_lines(en, le, lines, 8);
 	ck_assert_uint_eq(n, 4);
 	ck_assert_str_eq(lines[0], "sex,region,count,suppressed,period_from,"
-				   "period_to,period_widened,k,generated_at");
+				   "period_to,period_widened,k,generated_at,"
+				   "as_of");
 	ck_assert_str_eq(lines[2], "male,gao,,1,2026-01-01,2026-12-31,1,5,"
-				   "2026-03-02T10:00:00Z");
+				   "2026-03-02T10:00:00Z,"
+				   "2026-03-01 00:00:00+00");
 	ck_assert_msg(strcmp(fr, en) != 0, "same text in both languages");
 	free(fr);
 	free(en);
@@ -1987,7 +2202,7 @@ START_TEST(test_csv_text_empty)
 	ck_assert_uint_eq(csv_lines(text, len, lines, 4), 1);
 	ck_assert_str_eq(lines[0],
 	    "count,suppressed,period_from,period_to,period_widened,k,"
-	    "generated_at");
+	    "generated_at,as_of");
 	free(text);
 	json_decref(st);
 }
@@ -2006,6 +2221,9 @@ stats_suite(void)
 	tcase_add_loop_test(tc, test_k_boundary, 0,
 	    (int)(sizeof(boundary) / sizeof(boundary[0])));
 	tcase_add_test(tc, test_zero_never_hidden);
+	tcase_add_test(tc, test_htcds_bounds_in_a_two_way_answer);
+	tcase_add_loop_test(tc, test_htcds_export_and_one_way_answer_pin_nothing,
+	    0, (int)(sizeof(htcds_attack) / sizeof(htcds_attack[0])));
 	tcase_add_test(tc, test_2d_known_table);
 	tcase_add_test(tc, test_2d_small_margin);
 	tcase_add_test(tc, test_1d_two_ones_are_not_pinned_by_bounds);

@@ -109,7 +109,9 @@ export async function begin(name, opts = {}) {
     psql(admin, `CREATE DATABASE "${dbName}"`);
     const key = join(dir, 'master.key');
     const base = { PASSERELLE_DATABASE_URL: dbUrl, PASSERELLE_KEY_FILE: key,
-      PASSERELLE_SOP: join(src, 'sop', 'mali.json') };
+      PASSERELLE_SOP: join(src, 'sop', 'mali.json'),
+      // cases registered by a test are counted at once (production: month)
+      PASSERELLE_STATS_FREEZE: 'none' };
     execFileSync(bin, ['keygen', '--out', key], { env: childEnv(base), stdio: 'pipe' });
     execFileSync(bin, ['migrate'], { env: childEnv(base), stdio: 'pipe' });
     execFileSync(bin, ['seed', '--demo'], { env: childEnv(base), stdio: 'pipe' });
