@@ -354,6 +354,8 @@ export async function render(root, ctx) {
       // answers for whole years, its own note (period_note)
       s.period_note ? h('p', { class: 'st-note' }, pick(s.period_note, l))
         : s.period.widened || s.period_widened ? h('p', { class: 'st-note' }, t('st_widened')) : null,
+      // counted as of a cut-off (the start of the month): said by the server
+      s.as_of_note ? h('p', { class: 'st-note st-as-of' }, pick(s.as_of_note, l)) : null,
       h('p', { class: 'st-note' }, t('st_k', { k: s.k, km1: s.k - 1 })),
       s.note ? h('p', { class: 'st-note' }, pick(s.note, l)) : null,
       h('p', { class: 'st-key' }, h('span', { class: 'st-suppressed st-chip' }, h('span', { 'aria-hidden': 'true', class: 'st-mark' }), t('st_suppressed')),
