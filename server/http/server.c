@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -719,6 +720,13 @@ guard(struct req *r)
  * hashing never holds an HTTP worker thread and the connections it serves.
  */
 #define OFFLOAD_QUEUE 64
+/*
+ * Their nice value: Argon2id is seconds of CPU a minute at full cost, and on
+ * a small machine it would take the cores the case reads need (their p99
+ * tripled beside four connections of logins). Niced, the hashing yields to
+ * the reads and takes what is left; a login waits a little longer instead.
+ */
+#define OFFLOAD_NICE 10
 
 static struct {
 	pthread_mutex_t mu;
@@ -754,6 +762,9 @@ offload_main(void *arg)
 	struct req *r;
 
 	(void)arg;
+	/* Linux: the nice value of this thread only. */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), OFFLOAD_NICE) != 0)
+		log_warn("serve: cannot lower the password threads' priority");
 	for (;;) {
 		pthread_mutex_lock(&off.mu);
 		while (off.n == 0 && !off.stop)
