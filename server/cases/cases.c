@@ -22,24 +22,6 @@
 #include "../util/jv.h"
 #include "internal.h"
 
-#define CASE_SELECT \
-	"SELECT c.id, c.reference, c.stage, c.version, " \
-	"c.lead_organisation_id, o.name, o.kind, " \
-	"to_char(c.opened_at AT TIME ZONE 'UTC', " \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), c.sex, c.age_band, c.clear::text, " \
-	"c.erased_at IS NOT NULL, k.wrapped, " \
-	"(SELECT coalesce(json_object_agg(field, encode(value, 'hex')), " \
-	"'{}')::text FROM case_fields WHERE case_id = c.id), " \
-	"(SELECT user_id FROM case_assignments WHERE case_id = c.id AND " \
-	"organisation_id = $2), c.is_child, c.identifying_kind, " \
-	"(SELECT coalesce(array_to_json(array_agg(DISTINCT scope)), '[]')" \
-	"::text FROM consents WHERE case_id = c.id AND withdrawn_at IS NULL), " \
-	"c.justice_status " \
-	"FROM cases c JOIN organisations o ON o.id = c.lead_organisation_id " \
-	"LEFT JOIN case_keys k ON k.case_id = c.id WHERE c.id = $1 AND " \
-	"EXISTS (SELECT 1 FROM case_access a WHERE a.case_id = c.id AND " \
-	"a.organisation_id = $2 AND a.ended_at IS NULL)"
-
 #define CASE_LIST_COLS \
 	"SELECT c.id, c.reference, c.stage, c.lead_organisation_id, o.name, " \
 	"c.age_band, c.sex, to_char(c.opened_at AT TIME ZONE 'UTC', " \
@@ -1067,23 +1049,23 @@ get_once(struct db *db, const struct actor *who, const char *id,
 	*out = NULL;
 	/*
 	 * A read writes only its audit record; it need not hold the session
-	 * (the guard has just checked it). BEGIN, the case and the
-	 * workflow's four reads travel together (those need only the case id
-	 * and the caller's organisation; without access to the case their
-	 * rows are dropped unread), and the audit record goes with COMMIT.
+	 * (the guard has just checked it). BEGIN and the case travel
+	 * together, the case with its workflow's rows in the same statement
+	 * (case_read; without access to the case there is no row, and none
+	 * of them), and the audit record goes with COMMIT.
 	 */
+	memset(&pre, 0, sizeof(pre));
 	if (!jv_uuid_valid(id))
 		return PA_NOT_FOUND;
 	{
 		struct db_arg a[2] = { DB_TEXT(id), DB_TEXT(who->org_id) };
-		struct db_call calls[1 + WF_PRE_CALLS] = {
-			{ "case_get", a, 2, &row } };
 
-		workflow_prefetch(&pre, id, who, calls + 1);
-		rc = db_tx_begin_batch(db, calls, 1 + WF_PRE_CALLS);
+		rc = db_tx_begin_exec(db, "case_read", a, 2, &row);
 	}
 	if (rc == PA_OK && db_res_rows(row) != 1)
 		rc = PA_NOT_FOUND;
+	if (rc == PA_OK)
+		rc = workflow_pre_from_row(&pre, row);
 	if (rc == PA_OK)
 		rc = render(db, who, row, out, 1, &pre);
 	workflow_pre_free(&pre);
