@@ -805,7 +805,7 @@ case_view(const struct sop *s, const struct actor *who, struct db_res *row,
     json_t *idfields, struct wf_pre *keep)
 {
 	json_t *clear = json_loads(db_res_get(row, 0, COL_CLEAR), 0, NULL);
-	json_t *sealed = json_loads(db_res_get(row, 0, COL_FIELDS), 0, NULL);
+	json_t *sealed = cases_sealed_parse(db_res_get(row, 0, COL_FIELDS));
 	const char *case_id = db_res_get(row, 0, COL_ID);
 	struct consents cs;
 	enum pa_err rc = PA_OK;
@@ -864,6 +864,37 @@ out:
 		v->victim = v->ident = NULL;
 	}
 	return rc;
+}
+
+json_t *
+cases_sealed_parse(const char *s)
+{
+	json_t *o = json_object();
+	const char *colon, *end, *p;
+	char path[96];
+	size_t n;
+
+	while (o != NULL && *s != '\0') {
+		if ((colon = strchr(s, ':')) == NULL ||
+		    (n = (size_t)(colon - s)) == 0 || n >= sizeof(path))
+			goto bad;
+		memcpy(path, s, n);
+		path[n] = '\0';
+		for (end = p = colon + 1; (*end >= '0' && *end <= '9') ||
+		    (*end >= 'a' && *end <= 'f'); end++)
+			;
+		if (end == p || (*end != ',' && *end != '\0') ||
+		    json_object_set_new(o, path,
+			json_stringn_nocheck(p, (size_t)(end - p))) != 0)
+			goto bad;
+		s = *end == ',' ? end + 1 : end;
+		if (*end == ',' && *s == '\0')
+			goto bad;
+	}
+	return o;
+bad:
+	json_decref(o);
+	return NULL;
 }
 
 enum pa_err

@@ -1087,8 +1087,8 @@ facts_load(struct db *db, const struct actor *who, struct db_res *row,
 		f->sealed = json_incref(pre->sealed);
 	} else {
 		f->clear = json_loads(db_res_get(row, 0, COL_CLEAR), 0, NULL);
-		f->sealed = json_loads(db_res_get(row, 0, COL_FIELDS), 0,
-		    NULL);
+		f->sealed = cases_sealed_parse(db_res_get(row, 0,
+		    COL_FIELDS));
 	}
 	f->child = strcmp(db_res_get(row, 0, COL_CHILD), "t") == 0;
 	f->stage = db_res_get(row, 0, COL_STAGE);
