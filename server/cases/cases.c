@@ -774,10 +774,21 @@ required_now(const struct sop *s, const struct sop_field *f,
 	return at >= 0 && cases_stage_index(s, stage) >= at;
 }
 
+/* section.name (as snprintf would, truncated to len; 20 a read, no format). */
 static void
 field_path(const struct sop_field *f, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s.%s", f->section, f->name);
+	size_t a = strlen(f->section), b = strlen(f->name);
+
+	if (len == 0)
+		return;
+	if (a + 1 + b >= len) {
+		snprintf(buf, len, "%s.%s", f->section, f->name);
+		return;
+	}
+	memcpy(buf, f->section, a);
+	buf[a] = '.';
+	memcpy(buf + a + 1, f->name, b + 1);
 }
 
 void
