@@ -887,7 +887,8 @@ cases_sealed_parse(const char *s)
 
 	while (o != NULL && *s != '\0') {
 		if ((colon = strchr(s, ':')) == NULL ||
-		    (n = (size_t)(colon - s)) == 0 || n >= sizeof(path))
+		    (n = (size_t)(colon - s)) == 0 || n >= sizeof(path) ||
+		    memchr(s, ',', n) != NULL)
 			goto bad;
 		memcpy(path, s, n);
 		path[n] = '\0';

@@ -10,6 +10,7 @@
 #include <check.h>
 #include <jansson.h>
 
+#include "cases/internal.h"
 #include "http/internal.h"
 #include "util/jv.h"
 
@@ -448,8 +449,46 @@ START_TEST(test_jv_dumps_writes_what_jansson_writes)
 	for (i = 0; i < 100; i++)
 		deep = json_pack("[o]", deep);
 	dumps_same(deep, "100 levels");
-	ck_assert_ptr_null(jv_dumps(json_string("x")) );
+	deep = json_string("x");
+	ck_assert_ptr_null(jv_dumps(deep));
+	json_decref(deep);
 	ck_assert_ptr_null(jv_dumps(NULL));
+}
+END_TEST
+
+/* --- cases_sealed_parse: a case row's sealed fields, path:hex,... ------- */
+
+static const struct {
+	const char *in;
+	const char *want;	/* compact JSON, or NULL: refused */
+} sealed[] = {
+	{ "", "{}" },
+	{ "victim.given_name:0a1b", "{\"victim.given_name\":\"0a1b\"}" },
+	{ "a.b:00,c.d:ff", "{\"a.b\":\"00\",\"c.d\":\"ff\"}" },
+	{ "a.b", NULL },
+	{ ":00", NULL },
+	{ "a.b:", NULL },
+	{ "a.b:0g", NULL },
+	{ "a.b:AB", NULL },
+	{ "a.b:00,", NULL },
+	{ "a.b:00,,c.d:11", NULL },
+	{ "a.b:00;c.d:11", NULL },
+};
+
+START_TEST(test_cases_sealed_parse_table)
+{
+	json_t *o = cases_sealed_parse(sealed[_i].in);
+	char *got;
+
+	if (sealed[_i].want == NULL) {
+		ck_assert_msg(o == NULL, "%s: accepted", sealed[_i].in);
+		return;
+	}
+	ck_assert_msg(o != NULL, "%s: refused", sealed[_i].in);
+	got = json_dumps(o, JSON_COMPACT);
+	ck_assert_str_eq(got, sealed[_i].want);
+	free(got);
+	json_decref(o);
 }
 END_TEST
 
@@ -490,6 +529,8 @@ json_suite(void)
 	tcase_add_loop_test(tc, test_jv_utf8_len_counts_characters, 0,
 	    (int)(sizeof(lens) / sizeof(lens[0])));
 	tcase_add_test(tc, test_jv_dumps_writes_what_jansson_writes);
+	tcase_add_loop_test(tc, test_cases_sealed_parse_table, 0,
+	    (int)(sizeof(sealed) / sizeof(sealed[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
