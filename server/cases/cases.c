@@ -22,24 +22,6 @@
 #include "../util/jv.h"
 #include "internal.h"
 
-#define CASE_SELECT \
-	"SELECT c.id, c.reference, c.stage, c.version, " \
-	"c.lead_organisation_id, o.name, o.kind, " \
-	"to_char(c.opened_at AT TIME ZONE 'UTC', " \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), c.sex, c.age_band, c.clear::text, " \
-	"c.erased_at IS NOT NULL, k.wrapped, " \
-	"(SELECT coalesce(json_object_agg(field, encode(value, 'hex')), " \
-	"'{}')::text FROM case_fields WHERE case_id = c.id), " \
-	"(SELECT user_id FROM case_assignments WHERE case_id = c.id AND " \
-	"organisation_id = $2), c.is_child, c.identifying_kind, " \
-	"(SELECT coalesce(array_to_json(array_agg(DISTINCT scope)), '[]')" \
-	"::text FROM consents WHERE case_id = c.id AND withdrawn_at IS NULL), " \
-	"c.justice_status " \
-	"FROM cases c JOIN organisations o ON o.id = c.lead_organisation_id " \
-	"LEFT JOIN case_keys k ON k.case_id = c.id WHERE c.id = $1 AND " \
-	"EXISTS (SELECT 1 FROM case_access a WHERE a.case_id = c.id AND " \
-	"a.organisation_id = $2 AND a.ended_at IS NULL)"
-
 #define CASE_LIST_COLS \
 	"SELECT c.id, c.reference, c.stage, c.lead_organisation_id, o.name, " \
 	"c.age_band, c.sex, to_char(c.opened_at AT TIME ZONE 'UTC', " \
@@ -792,10 +774,21 @@ required_now(const struct sop *s, const struct sop_field *f,
 	return at >= 0 && cases_stage_index(s, stage) >= at;
 }
 
+/* section.name (as snprintf would, truncated to len; 20 a read, no format). */
 static void
 field_path(const struct sop_field *f, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s.%s", f->section, f->name);
+	size_t a = strlen(f->section), b = strlen(f->name);
+
+	if (len == 0)
+		return;
+	if (a + 1 + b >= len) {
+		snprintf(buf, len, "%s.%s", f->section, f->name);
+		return;
+	}
+	memcpy(buf, f->section, a);
+	buf[a] = '.';
+	memcpy(buf + a + 1, f->name, b + 1);
 }
 
 void
@@ -823,7 +816,7 @@ case_view(const struct sop *s, const struct actor *who, struct db_res *row,
     json_t *idfields, struct wf_pre *keep)
 {
 	json_t *clear = json_loads(db_res_get(row, 0, COL_CLEAR), 0, NULL);
-	json_t *sealed = json_loads(db_res_get(row, 0, COL_FIELDS), 0, NULL);
+	json_t *sealed = cases_sealed_parse(db_res_get(row, 0, COL_FIELDS));
 	const char *case_id = db_res_get(row, 0, COL_ID);
 	struct consents cs;
 	enum pa_err rc = PA_OK;
@@ -882,6 +875,38 @@ out:
 		v->victim = v->ident = NULL;
 	}
 	return rc;
+}
+
+json_t *
+cases_sealed_parse(const char *s)
+{
+	json_t *o = json_object();
+	const char *colon, *end, *p;
+	char path[96];
+	size_t n;
+
+	while (o != NULL && *s != '\0') {
+		if ((colon = strchr(s, ':')) == NULL ||
+		    (n = (size_t)(colon - s)) == 0 || n >= sizeof(path) ||
+		    memchr(s, ',', n) != NULL)
+			goto bad;
+		memcpy(path, s, n);
+		path[n] = '\0';
+		for (end = p = colon + 1; (*end >= '0' && *end <= '9') ||
+		    (*end >= 'a' && *end <= 'f'); end++)
+			;
+		if (end == p || (*end != ',' && *end != '\0') ||
+		    json_object_set_new(o, path,
+			json_stringn_nocheck(p, (size_t)(end - p))) != 0)
+			goto bad;
+		s = *end == ',' ? end + 1 : end;
+		if (*end == ',' && *s == '\0')
+			goto bad;
+	}
+	return o;
+bad:
+	json_decref(o);
+	return NULL;
 }
 
 enum pa_err
@@ -1067,23 +1092,23 @@ get_once(struct db *db, const struct actor *who, const char *id,
 	*out = NULL;
 	/*
 	 * A read writes only its audit record; it need not hold the session
-	 * (the guard has just checked it). BEGIN, the case and the
-	 * workflow's four reads travel together (those need only the case id
-	 * and the caller's organisation; without access to the case their
-	 * rows are dropped unread), and the audit record goes with COMMIT.
+	 * (the guard has just checked it). BEGIN and the case travel
+	 * together, the case with its workflow's rows in the same statement
+	 * (case_read; without access to the case there is no row, and none
+	 * of them), and the audit record goes with COMMIT.
 	 */
+	memset(&pre, 0, sizeof(pre));
 	if (!jv_uuid_valid(id))
 		return PA_NOT_FOUND;
 	{
 		struct db_arg a[2] = { DB_TEXT(id), DB_TEXT(who->org_id) };
-		struct db_call calls[1 + WF_PRE_CALLS] = {
-			{ "case_get", a, 2, &row } };
 
-		workflow_prefetch(&pre, id, who, calls + 1);
-		rc = db_tx_begin_batch(db, calls, 1 + WF_PRE_CALLS);
+		rc = db_tx_begin_exec(db, "case_read", a, 2, &row);
 	}
 	if (rc == PA_OK && db_res_rows(row) != 1)
 		rc = PA_NOT_FOUND;
+	if (rc == PA_OK)
+		rc = workflow_pre_from_row(&pre, row);
 	if (rc == PA_OK)
 		rc = render(db, who, row, out, 1, &pre);
 	workflow_pre_free(&pre);

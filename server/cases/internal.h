@@ -79,6 +79,37 @@ struct consents {
 	size_t n;
 };
 void cases_consents(struct db_res *row, struct consents *cs);
+/*
+ * The row's sealed fields (COL_FIELDS, "path:hex,path:hex..."; paths are
+ * SOP identifiers) as a JSON object of path -> hex, or NULL when
+ * malformed. Not JSON on the wire: jansson's lexer took ~140 instructions
+ * a byte, a fifth of a case read, for what is a list of hex strings.
+ */
+json_t *cases_sealed_parse(const char *s);
+
+/*
+ * The case row of cases_fetch (columns COL_*), in two halves so that the
+ * read can add its workflow's rows as more columns (workflow.c).
+ */
+#define CASE_COLS \
+	"SELECT c.id, c.reference, c.stage, c.version, " \
+	"c.lead_organisation_id, o.name, o.kind, " \
+	"to_char(c.opened_at AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), c.sex, c.age_band, c.clear::text, " \
+	"c.erased_at IS NOT NULL, k.wrapped, " \
+	"(SELECT coalesce(string_agg(field || ':' || encode(value, 'hex'), " \
+	"','), '') FROM case_fields WHERE case_id = c.id), " \
+	"(SELECT user_id FROM case_assignments WHERE case_id = c.id AND " \
+	"organisation_id = $2), c.is_child, c.identifying_kind, " \
+	"(SELECT coalesce(array_to_json(array_agg(DISTINCT scope)), '[]')" \
+	"::text FROM consents WHERE case_id = c.id AND withdrawn_at IS NULL), " \
+	"c.justice_status "
+#define CASE_FROM \
+	"FROM cases c JOIN organisations o ON o.id = c.lead_organisation_id " \
+	"LEFT JOIN case_keys k ON k.case_id = c.id WHERE c.id = $1 AND " \
+	"EXISTS (SELECT 1 FROM case_access a WHERE a.case_id = c.id AND " \
+	"a.organisation_id = $2 AND a.ended_at IS NULL)"
+#define CASE_SELECT CASE_COLS CASE_FROM
 
 /* Columns of cases_fetch's row. */
 enum {
@@ -86,6 +117,8 @@ enum {
 	COL_LEAD_KIND, COL_OPENED, COL_SEX, COL_AGE_BAND, COL_CLEAR,
 	COL_ERASED, COL_WRAPPED, COL_FIELDS, COL_ASSIGNED, COL_CHILD,
 	COL_IDKIND, COL_CONSENTS, COL_JUSTICE,
+	/* case_read only: the workflow's rows as JSON (db_res_from_json) */
+	COL_WF_REFS, COL_WF_CONSENTS, COL_WF_SERVICES, COL_WF_EVENTS,
 };
 
 /* workflow.c: the parts of the case that come from the workflow. */
@@ -100,19 +133,16 @@ void workflow_init(void);
 enum pa_err workflow_render(struct db *db, const struct actor *who,
     struct db_res *row, const struct sec_case_key *key, json_t *out);
 /*
- * The workflow's four reads of a case, to send in the same round trip as
- * the case itself (they need only its id and the caller's organisation):
- * workflow_prefetch fills calls[0..3] (args must live until they run);
- * workflow_render_pre renders from the results and frees them.
+ * The workflow's four sets of rows of a case, read with the case itself
+ * (case_read): workflow_pre_from_row takes them from its row;
+ * workflow_render_pre renders from them and frees them.
  */
 struct wf_pre {
-	struct db_arg a[2];
 	struct db_res *refs, *consents, *services, *events;
 	json_t *clear, *sealed;	/* the case row's, parsed once (or NULL) */
 };
-#define WF_PRE_CALLS 4
-void workflow_prefetch(struct wf_pre *p, const char *case_id,
-    const struct actor *who, struct db_call *calls);
+/* The workflow's rows from a case_read row (COL_WF_*). */
+enum pa_err workflow_pre_from_row(struct wf_pre *p, struct db_res *row);
 void workflow_pre_free(struct wf_pre *p);
 enum pa_err workflow_render_pre(struct db *db, const struct actor *who,
     struct db_res *row, const struct sec_case_key *key, json_t *out,

@@ -46,7 +46,55 @@ enum {
 	R_AGE_BAND, R_CHILD, R_NEEDS, R_ACCESS,
 };
 
+/*
+ * The read's case row with its referrals, consents, services and timeline
+ * as four more columns, each a JSON array of rows of texts in the columns
+ * and order of wf_case_referrals, wf_case_consents, wf_case_services and
+ * wf_case_events (booleans as libpq's 't'/'f'): one statement instead of
+ * five. Without access to the case there is no row, and nothing of the
+ * workflow is read.
+ */
+#define B(x) "left((" x ")::text, 1)"
+#define WF_READ_COLS \
+	", (SELECT coalesce(json_agg(json_build_array(r.id::text, " \
+	"r.case_id::text, c.reference::text, r.from_organisation_id::text, " \
+	"fo.name::text, fo.kind::text, r.to_organisation_id::text, " \
+	"tob.name::text, tob.kind::text, r.service::text, r.urgency::text, " \
+	"r.status::text, " TS("r.respond_by") ", " TS("r.created_at") ", " \
+	TS("r.answered_at") ", r.decline_reason::text, " \
+	"r.closed_reason::text, " \
+	B("r.status = 'pending' AND r.respond_by < now()") ", " \
+	"c.sex::text, c.age_band::text, " B("c.is_child") ", " \
+	"coalesce(c.clear -> 'identification.urgent_needs', '[]')::text, " \
+	B("EXISTS (SELECT 1 FROM case_access a WHERE a.case_id = r.case_id " \
+	"AND a.organisation_id = $2 AND a.ended_at IS NULL)") \
+	") ORDER BY r.created_at), '[]')::text " \
+	"FROM referrals r JOIN cases c ON c.id = r.case_id " \
+	"JOIN organisations fo ON fo.id = r.from_organisation_id " \
+	"JOIN organisations tob ON tob.id = r.to_organisation_id " \
+	"WHERE r.case_id = $1), " \
+	"(SELECT coalesce(json_agg(json_build_array(n.id::text, " \
+	"n.scope::text, n.given_by::text, " \
+	"to_char(n.given_on, 'YYYY-MM-DD'), " TS("n.recorded_at") ", " \
+	TS("n.withdrawn_at") ", n.organisation_id::text, " \
+	"encode(n.note, 'hex')) ORDER BY n.recorded_at), '[]')::text " \
+	"FROM consents n WHERE n.case_id = $1), " \
+	"(SELECT coalesce(json_agg(json_build_array(s.id::text, " \
+	"s.service::text, to_char(s.delivered_on, 'YYYY-MM-DD'), " \
+	"s.organisation_id::text, so.name::text) ORDER BY s.delivered_on, " \
+	"s.recorded_at), '[]')::text FROM services_delivered s " \
+	"JOIN organisations so ON so.id = s.organisation_id " \
+	"WHERE s.case_id = $1), " \
+	"(SELECT coalesce(json_agg(json_build_array(e.id::text, " \
+	TS("e.at") ", e.organisation_id::text, eo.name::text, " \
+	"e.user_id::text, e.kind::text, e.category::text, " \
+	"e.visibility::text, e.detail::text, encode(e.body, 'hex')) " \
+	"ORDER BY e.at, e.id), '[]')::text FROM case_events e " \
+	"LEFT JOIN organisations eo ON eo.id = e.organisation_id " \
+	"WHERE e.case_id = $1) "
+
 static const struct db_stmt stmts[] = {
+	{ "case_read", CASE_COLS WF_READ_COLS CASE_FROM },
 	{ "wf_event",
 	    "INSERT INTO case_events (id, case_id, organisation_id, user_id, "
 	    "kind, category, visibility, detail, body) VALUES ($1, $2, $3, $4, "
@@ -1039,8 +1087,8 @@ facts_load(struct db *db, const struct actor *who, struct db_res *row,
 		f->sealed = json_incref(pre->sealed);
 	} else {
 		f->clear = json_loads(db_res_get(row, 0, COL_CLEAR), 0, NULL);
-		f->sealed = json_loads(db_res_get(row, 0, COL_FIELDS), 0,
-		    NULL);
+		f->sealed = cases_sealed_parse(db_res_get(row, 0,
+		    COL_FIELDS));
 	}
 	f->child = strcmp(db_res_get(row, 0, COL_CHILD), "t") == 0;
 	f->stage = db_res_get(row, 0, COL_STAGE);
@@ -1532,19 +1580,22 @@ unmet_needs(struct db_res *refs)
 	return needs;
 }
 
-void
-workflow_prefetch(struct wf_pre *p, const char *case_id,
-    const struct actor *who, struct db_call *calls)
+enum pa_err
+workflow_pre_from_row(struct wf_pre *p, struct db_res *row)
 {
+	enum pa_err rc;
+
 	memset(p, 0, sizeof(*p));
-	p->a[0] = DB_TEXT(case_id);
-	p->a[1] = DB_TEXT(who->org_id);
-	calls[0] = (struct db_call){ "wf_case_referrals", p->a, 2, &p->refs };
-	calls[1] = (struct db_call){ "wf_case_consents", p->a, 1,
-		&p->consents };
-	calls[2] = (struct db_call){ "wf_case_services", p->a, 1,
-		&p->services };
-	calls[3] = (struct db_call){ "wf_case_events", p->a, 1, &p->events };
+	if ((rc = db_res_from_json(db_res_get(row, 0, COL_WF_REFS),
+		 &p->refs)) != PA_OK ||
+	    (rc = db_res_from_json(db_res_get(row, 0, COL_WF_CONSENTS),
+		&p->consents)) != PA_OK ||
+	    (rc = db_res_from_json(db_res_get(row, 0, COL_WF_SERVICES),
+		&p->services)) != PA_OK ||
+	    (rc = db_res_from_json(db_res_get(row, 0, COL_WF_EVENTS),
+		&p->events)) != PA_OK)
+		workflow_pre_free(p);
+	return rc;
 }
 
 void

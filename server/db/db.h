@@ -132,6 +132,12 @@ int db_res_int64(const struct db_res *r, int row, int col, int64_t *v);
 enum pa_err db_res_bytea(const struct db_res *r, int row, int col,
     unsigned char **out, size_t *outlen);
 void db_res_free(struct db_res *r);
+/*
+ * Rows that a statement sent as one JSON text, an array of rows, each an
+ * array of texts or nulls (json_build_array of ::text columns, booleans as
+ * 't'/'f'): read with the same db_res_* as a statement's own rows.
+ */
+enum pa_err db_res_from_json(const char *text, struct db_res **out);
 
 struct db_pool_stats {
 	int size;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "../log.h"
@@ -33,6 +34,7 @@ struct db {
 
 struct db_res {
 	PGresult *res;
+	json_t *rows;	/* or rows read from JSON (db_res_from_json) */
 };
 
 static const struct db_stmt *stmts[MAX_STMTS];
@@ -453,7 +455,7 @@ db_exec(struct db *d, const char *name, const struct db_arg *args, int nargs,
 		PQclear(r);
 		return PA_OK;
 	}
-	if ((*out = malloc(sizeof(**out))) == NULL) {
+	if ((*out = calloc(1, sizeof(**out))) == NULL) {
 		PQclear(r);
 		return PA_INTERNAL;
 	}
@@ -502,7 +504,7 @@ db_exec_batch(struct db *d, struct db_call *calls, int n)
 			if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 				if (rc == PA_OK && calls[i].out != NULL &&
 				    *calls[i].out == NULL &&
-				    (*calls[i].out = malloc(sizeof(struct
+				    (*calls[i].out = calloc(1, sizeof(struct
 					db_res))) != NULL) {
 					(*calls[i].out)->res = r;
 					continue;
@@ -684,38 +686,86 @@ db_ping(void)
 	return rc;
 }
 
+enum pa_err
+db_res_from_json(const char *text, struct db_res **out)
+{
+	json_t *rows = json_loads(text, 0, NULL), *row, *v;
+	size_t i, j, ncols = 0;
+
+	*out = NULL;
+	if (!json_is_array(rows))
+		goto bad;
+	/* Rows of the same width, each value a string or null. */
+	json_array_foreach(rows, i, row) {
+		if (!json_is_array(row) ||
+		    (i > 0 && json_array_size(row) != ncols))
+			goto bad;
+		ncols = json_array_size(row);
+		json_array_foreach(row, j, v)
+			if (!json_is_string(v) && !json_is_null(v))
+				goto bad;
+	}
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		goto bad;
+	(*out)->rows = rows;
+	return PA_OK;
+bad:
+	json_decref(rows);
+	log_error("db: rows read as JSON are not an array of rows of texts");
+	return PA_INTERNAL;
+}
+
+static json_t *
+json_cell(const struct db_res *r, int row, int col)
+{
+	return json_array_get(json_array_get(r->rows, (size_t)row),
+	    (size_t)col);
+}
+
 int
 db_res_rows(const struct db_res *r)
 {
-	return r ? PQntuples(r->res) : 0;
+	if (r == NULL)
+		return 0;
+	return r->rows ? (int)json_array_size(r->rows) : PQntuples(r->res);
 }
 
 const char *
 db_res_get(const struct db_res *r, int row, int col)
 {
-	return PQgetvalue(r->res, row, col);
+	const char *s;
+
+	if (r->rows == NULL)
+		return PQgetvalue(r->res, row, col);
+	/* As libpq: an empty string for NULL. */
+	s = json_string_value(json_cell(r, row, col));
+	return s ? s : "";
 }
 
 int
 db_res_len(const struct db_res *r, int row, int col)
 {
-	return PQgetlength(r->res, row, col);
+	if (r->rows == NULL)
+		return PQgetlength(r->res, row, col);
+	return (int)json_string_length(json_cell(r, row, col));
 }
 
 int
 db_res_isnull(const struct db_res *r, int row, int col)
 {
-	return PQgetisnull(r->res, row, col);
+	if (r->rows == NULL)
+		return PQgetisnull(r->res, row, col);
+	return !json_is_string(json_cell(r, row, col));
 }
 
 int
 db_res_int64(const struct db_res *r, int row, int col, int64_t *v)
 {
-	const char *s = PQgetvalue(r->res, row, col);
+	const char *s = db_res_get(r, row, col);
 	char *end;
 	long long n;
 
-	if (PQgetisnull(r->res, row, col))
+	if (db_res_isnull(r, row, col))
 		return -1;
 	errno = 0;
 	n = strtoll(s, &end, 10);
@@ -734,9 +784,9 @@ db_res_bytea(const struct db_res *r, int row, int col, unsigned char **out,
 
 	*out = NULL;
 	*outlen = 0;
-	if (PQgetisnull(r->res, row, col))
+	if (db_res_isnull(r, row, col))
 		return PA_NOT_FOUND;
-	u = PQunescapeBytea((const unsigned char *)PQgetvalue(r->res, row, col),
+	u = PQunescapeBytea((const unsigned char *)db_res_get(r, row, col),
 	    &n);
 	if (u == NULL)
 		return PA_INTERNAL;
@@ -757,6 +807,7 @@ db_res_free(struct db_res *r)
 	if (r == NULL)
 		return;
 	PQclear(r->res);
+	json_decref(r->rows);
 	free(r);
 }
 

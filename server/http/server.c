@@ -877,7 +877,7 @@ answer:
 	if (status == 204 || r->out == NULL)
 		return reply_send(r, status, MHD_create_response_from_buffer(0, NULL,
 		    MHD_RESPMEM_PERSISTENT));
-	text = json_dumps(r->out, JSON_COMPACT);
+	text = jv_dumps(r->out);
 	return reply_send(r, status, json_response(text));
 }
 

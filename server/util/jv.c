@@ -1,4 +1,6 @@
 /* Checks of request objects against a spec of allowed members. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jv.h"
@@ -151,4 +153,152 @@ jv_check(json_t *obj, const struct jv_field *spec, struct jv_error *err)
 	}
 	err->field = NULL;
 	return PA_OK;
+}
+
+/* ------------------------------------------------------------- jv_dumps */
+
+struct jbuf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+static void
+jb_add(struct jbuf *b, const char *s, size_t n)
+{
+	char *np;
+	size_t cap;
+
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		cap = (b->len + n + 1) * 2 + 256;
+		if ((np = realloc(b->p, cap)) == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+/* As jansson's dump_string without flags: the same escapes, "\u%04X". */
+static void
+jb_string(struct jbuf *b, const char *s, size_t n)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	const char *run = s, *end = s + n;
+	char esc[6];
+
+	jb_add(b, "\"", 1);
+	for (; s < end; s++) {
+		unsigned char c = (unsigned char)*s;
+		size_t k = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jb_add(b, run, (size_t)(s - run));
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = digits[c >> 4];
+			esc[5] = digits[c & 15];
+			k = 6;
+		}
+		jb_add(b, esc, k);
+		run = s + 1;
+	}
+	jb_add(b, run, (size_t)(s - run));
+	jb_add(b, "\"", 1);
+}
+
+static void
+jb_value(struct jbuf *b, json_t *v, int depth)
+{
+	char num[32];
+	const char *key;
+	json_t *x;
+	size_t i;
+	int first = 1;
+
+	if (depth > 2048) {	/* as jansson: no deeper (no loops either) */
+		b->failed = 1;
+		return;
+	}
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		jb_add(b, "{", 1);
+		json_object_foreach(v, key, x) {
+			if (!first)
+				jb_add(b, ",", 1);
+			first = 0;
+			jb_string(b, key, strlen(key));
+			jb_add(b, ":", 1);
+			jb_value(b, x, depth + 1);
+		}
+		jb_add(b, "}", 1);
+		break;
+	case JSON_ARRAY:
+		jb_add(b, "[", 1);
+		json_array_foreach(v, i, x) {
+			if (i > 0)
+				jb_add(b, ",", 1);
+			jb_value(b, x, depth + 1);
+		}
+		jb_add(b, "]", 1);
+		break;
+	case JSON_STRING:
+		jb_string(b, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		jb_add(b, num, strlen(num));
+		break;
+	case JSON_TRUE:
+		jb_add(b, "true", 4);
+		break;
+	case JSON_FALSE:
+		jb_add(b, "false", 5);
+		break;
+	case JSON_NULL:
+		jb_add(b, "null", 4);
+		break;
+	default: {	/* a real: jansson's own formatting */
+		char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		if (t == NULL)
+			b->failed = 1;
+		else
+			jb_add(b, t, strlen(t));
+		free(t);
+	}
+	}
+}
+
+char *
+jv_dumps(json_t *v)
+{
+	struct jbuf b = { NULL, 0, 0, 0 };
+
+	if (v == NULL || (!json_is_object(v) && !json_is_array(v)))
+		return NULL;	/* as json_dumps without JSON_ENCODE_ANY */
+	jb_value(&b, v, 0);
+	jb_add(&b, "", 0);
+	if (b.failed) {
+		free(b.p);
+		return NULL;
+	}
+	b.p[b.len] = '\0';
+	return b.p;
 }

@@ -51,4 +51,12 @@ int jv_date_valid(const char *s);
 /* Number of UTF-8 characters in a valid UTF-8 string. */
 size_t jv_utf8_len(const char *s);
 
+/*
+ * The same bytes as json_dumps(v, JSON_COMPACT) (malloc'd; NULL when out of
+ * memory), written in one pass: jansson's dump writes through a callback a
+ * few bytes at a time and formats a loop-check key per container, a sixth
+ * of a case read's instructions.
+ */
+char *jv_dumps(json_t *v);
+
 #endif

@@ -1294,6 +1294,95 @@ START_TEST(test_services_and_the_justice_track)
 }
 END_TEST
 
+/*
+ * The read takes the case and its workflow's rows in one statement
+ * (case_read); a write renders the case from separate statements. Both
+ * must give the same bytes, for a case with every part: consents (one
+ * with a note), referrals accepted, declined and pending, notes of each
+ * visibility, a service, the justice track and the timeline they leave.
+ */
+START_TEST(test_the_read_answers_as_a_write_renders)
+{
+	char id[40], cid[40], share[40], r1[40], r2[40], r3[40], path[256];
+	char d[11];
+	struct sess p, g, s;
+	struct orgs o;
+	struct res w, x;
+	json_t *c;
+
+	orgs_load(&o);
+	today(d);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "guichet.agent", &g);
+	login_ok(&wf.srv, "refuge.gao", &s);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	refer_ok(&p, id, o.one_stop, "medical", cid, r1);
+	accept_ok(&g, r1);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/consents", id);
+	x = callj(&wf.srv, &g, "POST", path,
+	    json_pack("{s:s, s:s, s:s, s:s}", "scope", "share_with_police",
+	        "given_by", "victim", "date", d, "note",
+	        "Accord donné \"oralement\"\tau guichet"));
+	EXPECT(x, 201, "consent with a note");
+	snprintf(share, sizeof(share), "%s", jstr(x.j, "id"));
+	res_free(&x);
+	refer_ok(&p, id, o.shelter_gao, "shelter", cid, r2);
+	x = ref_act(&s, r2, "decline",
+	    json_pack("{s:s, s:s}", "reason", "no_capacity", "note",
+	        "Plus de lit disponible"));
+	EXPECT(x, 200, "decline");
+	res_free(&x);
+	refer_ok(&p, id, o.shelter_bko, "shelter", cid, r3);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/notes", id);
+	x = callj(&wf.srv, &g, "POST", path,
+	    json_pack("{s:s, s:s, s:s}", "body", PSY_NOTE, "visibility", "case",
+	        "category", "psychosocial"));
+	EXPECT(x, 201, "psychosocial note");
+	res_free(&x);
+	x = callj(&wf.srv, &g, "POST", path,
+	    json_pack("{s:s, s:s}", "body", ORG_NOTE, "visibility",
+	        "organisation"));
+	EXPECT(x, 201, "organisation note");
+	res_free(&x);
+	x = callj(&wf.srv, &p, "POST", path,
+	    json_pack("{s:s, s:s}", "body", "Audition prévue lundi \\ 9 h",
+	        "visibility", "case"));
+	EXPECT(x, 201, "general note");
+	res_free(&x);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/services", id);
+	x = callj(&wf.srv, &g, "POST", path,
+	    json_pack("{s:s, s:s}", "service", "medical", "date", d));
+	EXPECT(x, 201, "service delivered");
+	res_free(&x);
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/justice", id);
+	w = callj(&wf.srv, &p, "PUT", path,
+	    json_pack("{s:s, s:s}", "status", "complaint", "note",
+	        "Plainte déposée"));
+	EXPECT(w, 200, "justice by the police");
+	x = get_case(&p, id);
+	EXPECT(x, 200, "GET the case");
+	/* Every part is there, so that the comparison compares something. */
+	c = x.j;
+	ck_assert_uint_eq(json_array_size(jpath(c, "consents")), 2);
+	ck_assert_str_eq(jstr(find_by(jpath(c, "consents"), "id", share),
+	                     "note"),
+	    "Accord donné \"oralement\"\tau guichet");
+	ck_assert_uint_eq(json_array_size(jpath(c, "referrals")), 3);
+	ck_assert_uint_eq(json_array_size(jpath(c, "services")), 1);
+	ck_assert(note_shown(c, PSY_NOTE));
+	ck_assert(!note_shown(c, ORG_NOTE));
+	ck_assert_uint_ge(json_array_size(jpath(c, "timeline")), 6);
+	ck_assert_str_eq(jstr(c, "justice.status"), "complaint");
+	ck_assert_msg(w.len == x.len && memcmp(w.body, x.body, x.len) == 0,
+	    "the read differs from the write's rendering:\n%.*s\n%.*s",
+	    (int)w.len, w.body, (int)x.len, x.body);
+	res_free(&x);
+	res_free(&w);
+}
+END_TEST
+
 /* ------------------------------------------------------ another SOP */
 
 #define OTHER_SOP "tests/fixtures/sop/other_country.json"
@@ -1439,6 +1528,7 @@ workflow_suite(void)
 	tcase_add_test(tc, test_case_list_filters_overdue_cases);
 	tcase_add_test(tc, test_case_list_shows_the_next_deadline);
 	tcase_add_test(tc, test_services_and_the_justice_track);
+	tcase_add_test(tc, test_the_read_answers_as_a_write_renders);
 	tcase_add_test(tc,
 	    test_a_pending_referral_cannot_be_accepted_after_erasure);
 	suite_add_tcase(s, tc);

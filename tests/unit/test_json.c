@@ -10,6 +10,7 @@
 #include <check.h>
 #include <jansson.h>
 
+#include "cases/internal.h"
 #include "http/internal.h"
 #include "util/jv.h"
 
@@ -399,6 +400,98 @@ START_TEST(test_jv_utf8_len_counts_characters)
 }
 END_TEST
 
+/* --- jv_dumps: the bytes of json_dumps(JSON_COMPACT) ------------------- */
+
+static void
+dumps_same(json_t *v, const char *what)
+{
+	char *want = json_dumps(v, JSON_COMPACT);
+	char *got = jv_dumps(v);
+
+	ck_assert_msg(want != NULL && got != NULL, "%s: no text", what);
+	ck_assert_msg(strcmp(want, got) == 0, "%s:\n%s\n%s", what, want, got);
+	free(want);
+	free(got);
+	json_decref(v);
+}
+
+START_TEST(test_jv_dumps_writes_what_jansson_writes)
+{
+	char every[0x80];
+	json_t *o, *deep;
+	int i;
+
+	for (i = 0; i < 0x7f; i++)
+		every[i] = (char)(i + 1);
+	every[0x7f] = '\0';
+	dumps_same(json_pack("{s:s}", "every", every), "every ASCII byte");
+	dumps_same(json_pack("[s%]", "a\0b", (size_t)3), "a NUL");
+	dumps_same(json_pack("{s:s, s:s, s:s}", "é\"\\/\t", "Maïga-Wfq",
+	    "emoji", "\xf0\x9f\x98\x80 \xe2\x80\xa8", "", ""), "UTF-8, keys");
+	dumps_same(json_pack("{s:I, s:I, s:I, s:i, s:b, s:b, s:n}", "max",
+	    (json_int_t)INT64_MAX, "min", (json_int_t)INT64_MIN, "zero",
+	    (json_int_t)0, "neg", -42, "t", 1, "f", 0, "null"), "scalars");
+	dumps_same(json_pack("[f, f, f, f]", 1.5, 3.0, 1e300, -0.1), "reals");
+	dumps_same(json_pack("{s:{}, s:[], s:[{}, [], [[]]]}", "o", "a", "n"),
+	    "empty containers");
+	dumps_same(json_object(), "an empty object");
+	dumps_same(json_array(), "an empty array");
+	o = json_object();
+	for (i = 0; i < 300; i++) {
+		char k[16];
+
+		snprintf(k, sizeof(k), "k%03d", 299 - i);
+		json_object_set_new(o, k, json_pack("{s:s, s:i}", "v",
+		    "une valeur assez longue pour agrandir le tampon", "i", i));
+	}
+	dumps_same(o, "300 members, in insertion order");
+	deep = json_array();
+	for (i = 0; i < 100; i++)
+		deep = json_pack("[o]", deep);
+	dumps_same(deep, "100 levels");
+	deep = json_string("x");
+	ck_assert_ptr_null(jv_dumps(deep));
+	json_decref(deep);
+	ck_assert_ptr_null(jv_dumps(NULL));
+}
+END_TEST
+
+/* --- cases_sealed_parse: a case row's sealed fields, path:hex,... ------- */
+
+static const struct {
+	const char *in;
+	const char *want;	/* compact JSON, or NULL: refused */
+} sealed[] = {
+	{ "", "{}" },
+	{ "victim.given_name:0a1b", "{\"victim.given_name\":\"0a1b\"}" },
+	{ "a.b:00,c.d:ff", "{\"a.b\":\"00\",\"c.d\":\"ff\"}" },
+	{ "a.b", NULL },
+	{ ":00", NULL },
+	{ "a.b:", NULL },
+	{ "a.b:0g", NULL },
+	{ "a.b:AB", NULL },
+	{ "a.b:00,", NULL },
+	{ "a.b:00,,c.d:11", NULL },
+	{ "a.b:00;c.d:11", NULL },
+};
+
+START_TEST(test_cases_sealed_parse_table)
+{
+	json_t *o = cases_sealed_parse(sealed[_i].in);
+	char *got;
+
+	if (sealed[_i].want == NULL) {
+		ck_assert_msg(o == NULL, "%s: accepted", sealed[_i].in);
+		return;
+	}
+	ck_assert_msg(o != NULL, "%s: refused", sealed[_i].in);
+	got = json_dumps(o, JSON_COMPACT);
+	ck_assert_str_eq(got, sealed[_i].want);
+	free(got);
+	json_decref(o);
+}
+END_TEST
+
 static Suite *
 json_suite(void)
 {
@@ -435,6 +528,9 @@ json_suite(void)
 	tcase_add_test(tc, test_jv_check_error_messages_hide_unknown_keys);
 	tcase_add_loop_test(tc, test_jv_utf8_len_counts_characters, 0,
 	    (int)(sizeof(lens) / sizeof(lens[0])));
+	tcase_add_test(tc, test_jv_dumps_writes_what_jansson_writes);
+	tcase_add_loop_test(tc, test_cases_sealed_parse_table, 0,
+	    (int)(sizeof(sealed) / sizeof(sealed[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
