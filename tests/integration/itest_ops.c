@@ -78,12 +78,12 @@ close_case(const struct sess *chef, const char *id)
 static void
 age_case(const char *id, const char *days)
 {
-	char sql[256];
+	char one[8];
 
-	snprintf(sql, sizeof(sql),
-	    "UPDATE cases SET stage_since = now() - make_interval(days => "
-	    "%d) WHERE id = '%s'", atoi(days), id);
-	ck_assert_int_eq(harness_exec(oe.db, sql), 0);
+	sqlv(oe.db, "UPDATE cases SET stage_since = now() - "
+	    "make_interval(days => $2::int) WHERE id = $1::uuid RETURNING 1",
+	    id, days, one, sizeof(one));
+	ck_assert_str_eq(one, "1");
 }
 
 static long
