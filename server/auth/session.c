@@ -28,19 +28,8 @@ void auth_accounts_init(void);	/* accounts.c */
 static struct auth_settings cfg = { 1800, 43200, 10, 100, 900 };
 
 static const struct db_stmt stmts[] = {
-	{ "auth_session",
-	    "WITH hit AS (SELECT u.id, u.username, u.role, "
-	    "u.must_change_password, o.id AS oid, o.name, o.kind, "
-	    "coalesce(o.region, '') AS region, s.last_seen "
-	    "FROM sessions s JOIN users u ON u.id = s.user_id "
-	    "JOIN organisations o ON o.id = u.organisation_id "
-	    "WHERE s.token_hash = $1 AND u.active AND s.expires_at > now() "
-	    "AND s.last_seen > now() - make_interval(secs => $2::int)), "
-	    "touch AS (UPDATE sessions SET last_seen = now() "
-	    "WHERE token_hash = $1 AND EXISTS (SELECT 1 FROM hit "
-	    "WHERE hit.last_seen < now() - interval '30 seconds')) "
-	    "SELECT id, username, role, must_change_password, oid, name, kind, "
-	    "region FROM hit" },
+	{ "auth_session", AUTH_SESSION_CTES("$1", "$2")
+	    "SELECT " AUTH_SESSION_COLS " FROM hit" },
 	{ "auth_login_lookup",
 	    "SELECT (SELECT extract(epoch FROM f.at + "
 	    "make_interval(secs => $4::int) - now())::int FROM login_failures f "
@@ -293,6 +282,39 @@ auth_login(const char *username, const char *password, const char *address,
 }
 
 enum pa_err
+auth_session_key(const char *token, unsigned char th[32], char idle[16])
+{
+	/* A token is 43 base64url characters; anything else is no session. */
+	if (token == NULL || strlen(token) != 43 ||
+	    strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			  "0123456789-_") != 43)
+		return PA_NO_SESSION;
+	if (sec_token_hash(token, th) != 0)
+		return PA_INTERNAL;
+	snprintf(idle, 16, "%ld", cfg.session_idle);
+	return PA_OK;
+}
+
+void
+auth_session_from_row(const struct db_res *res, int col,
+    const unsigned char th[32], const char *address, struct actor *who)
+{
+	memset(who, 0, sizeof(*who));
+	copy(who->user_id, sizeof(who->user_id), db_res_get(res, 0, col));
+	copy(who->username, sizeof(who->username), db_res_get(res, 0, col + 1));
+	copy(who->role, sizeof(who->role), db_res_get(res, 0, col + 2));
+	who->must_change_password = strcmp(db_res_get(res, 0, col + 3), "t") ==
+	    0;
+	copy(who->org_id, sizeof(who->org_id), db_res_get(res, 0, col + 4));
+	copy(who->org_name, sizeof(who->org_name), db_res_get(res, 0, col + 5));
+	copy(who->org_kind, sizeof(who->org_kind), db_res_get(res, 0, col + 6));
+	copy(who->org_region, sizeof(who->org_region),
+	    db_res_get(res, 0, col + 7));
+	copy(who->address, sizeof(who->address), address);
+	memcpy(who->token_hash, th, sizeof(who->token_hash));
+}
+
+enum pa_err
 auth_session(struct db *db, const char *token, const char *address,
     struct actor *who)
 {
@@ -302,14 +324,8 @@ auth_session(struct db *db, const char *token, const char *address,
 	enum pa_err rc;
 
 	memset(who, 0, sizeof(*who));
-	/* A token is 43 base64url characters; anything else is no session. */
-	if (token == NULL || strlen(token) != 43 ||
-	    strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			  "0123456789-_") != 43)
-		return PA_NO_SESSION;
-	if (sec_token_hash(token, th) != 0)
-		return PA_INTERNAL;
-	snprintf(idle, sizeof(idle), "%ld", cfg.session_idle);
+	if ((rc = auth_session_key(token, th, idle)) != PA_OK)
+		return rc;
 	{
 		struct db_arg a[2] = { DB_BYTES(th, 32), DB_TEXT(idle) };
 
@@ -320,16 +336,7 @@ auth_session(struct db *db, const char *token, const char *address,
 		db_res_free(res);
 		return PA_NO_SESSION;
 	}
-	copy(who->user_id, sizeof(who->user_id), db_res_get(res, 0, 0));
-	copy(who->username, sizeof(who->username), db_res_get(res, 0, 1));
-	copy(who->role, sizeof(who->role), db_res_get(res, 0, 2));
-	who->must_change_password = strcmp(db_res_get(res, 0, 3), "t") == 0;
-	copy(who->org_id, sizeof(who->org_id), db_res_get(res, 0, 4));
-	copy(who->org_name, sizeof(who->org_name), db_res_get(res, 0, 5));
-	copy(who->org_kind, sizeof(who->org_kind), db_res_get(res, 0, 6));
-	copy(who->org_region, sizeof(who->org_region), db_res_get(res, 0, 7));
-	copy(who->address, sizeof(who->address), address);
-	memcpy(who->token_hash, th, sizeof(th));
+	auth_session_from_row(res, 0, th, address, who);
 	db_res_free(res);
 	return PA_OK;
 }

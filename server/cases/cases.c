@@ -1063,13 +1063,14 @@ cases_fetch(struct db *db, const struct actor *who, const char *id, int lock,
 }
 
 static enum pa_err get_once(struct db *db, const struct actor *who,
-    const char *id, json_t **out);
+    const struct cases_signed *s, const char *id, struct actor *caller,
+    json_t **out);
 
 enum pa_err
 cases_get(struct db *db, const struct actor *who, const char *id,
     json_t **out)
 {
-	enum pa_err rc = get_once(db, who, id, out);
+	enum pa_err rc = get_once(db, who, NULL, id, NULL, out);
 
 	/*
 	 * Another server wrote the audit chain this connection remembered:
@@ -1077,13 +1078,29 @@ cases_get(struct db *db, const struct actor *who, const char *id,
 	 * lock and cannot meet that again.
 	 */
 	if (rc == PA_CONFLICT)
-		rc = get_once(db, who, id, out);
+		rc = get_once(db, who, NULL, id, NULL, out);
 	return rc;
 }
 
+enum pa_err
+cases_get_signed(struct db *db, const struct cases_signed *s, const char *id,
+    struct actor *who, json_t **out)
+{
+	enum pa_err rc = get_once(db, NULL, s, id, who, out);
+
+	if (rc == PA_CONFLICT)
+		rc = get_once(db, NULL, s, id, who, out);
+	return rc;
+}
+
+/*
+ * One read: with who, of that caller (the guard checked the session); with
+ * s, the session is checked in the same statement and the caller written
+ * to *caller (see cases_get_signed).
+ */
 static enum pa_err
-get_once(struct db *db, const struct actor *who, const char *id,
-    json_t **out)
+get_once(struct db *db, const struct actor *who, const struct cases_signed *s,
+    const char *id, struct actor *caller, json_t **out)
 {
 	struct db_res *row = NULL;
 	struct wf_pre pre;
@@ -1092,21 +1109,38 @@ get_once(struct db *db, const struct actor *who, const char *id,
 	*out = NULL;
 	/*
 	 * A read writes only its audit record; it need not hold the session
-	 * (the guard has just checked it). BEGIN and the case travel
-	 * together, the case with its workflow's rows in the same statement
-	 * (case_read; without access to the case there is no row, and none
-	 * of them), and the audit record goes with COMMIT.
+	 * (the guard has just checked it, or the statement does). BEGIN and
+	 * the case travel together, the case with its workflow's rows in the
+	 * same statement (case_read; without access to the case there is no
+	 * row, and none of them), and the audit record goes with COMMIT.
 	 */
 	memset(&pre, 0, sizeof(pre));
-	if (!jv_uuid_valid(id))
-		return PA_NOT_FOUND;
-	{
+	if (s == NULL) {
 		struct db_arg a[2] = { DB_TEXT(id), DB_TEXT(who->org_id) };
 
+		if (!jv_uuid_valid(id))
+			return PA_NOT_FOUND;
 		rc = db_tx_begin_exec(db, "case_read", a, 2, &row);
+		if (rc == PA_OK && db_res_rows(row) != 1)
+			rc = PA_NOT_FOUND;
+	} else {
+		struct db_arg a[3] = { DB_TEXT(id), DB_BYTES(s->th, 32),
+			DB_TEXT(s->idle) };
+
+		if (!jv_uuid_valid(id))	/* the caller's job: a 404 after 401 */
+			return PA_INTERNAL;
+		rc = db_tx_begin_exec(db, "case_read_signed", a, 3, &row);
+		if (rc == PA_OK && db_res_rows(row) != 1)
+			rc = PA_NO_SESSION;
+		if (rc == PA_OK) {
+			auth_session_from_row(row, COL_SESSION, s->th,
+			    s->address, caller);
+			rc = s->admit(caller, s->arg);
+			who = caller;
+		}
+		if (rc == PA_OK && db_res_isnull(row, 0, COL_ID))
+			rc = PA_NOT_FOUND;
 	}
-	if (rc == PA_OK && db_res_rows(row) != 1)
-		rc = PA_NOT_FOUND;
 	if (rc == PA_OK)
 		rc = workflow_pre_from_row(&pre, row);
 	if (rc == PA_OK)

@@ -46,6 +46,23 @@ enum pa_err cases_create(struct db *db, const struct actor *who,
     json_t *body, json_t **out, struct cases_err *err);
 enum pa_err cases_get(struct db *db, const struct actor *who, const char *id,
     json_t **out);
+/*
+ * The same read with the caller's session checked in the case's own
+ * statement: one round trip fewer for the most frequent request. th and
+ * idle come from auth_session_key. PA_NO_SESSION when the session is not
+ * alive (nothing of the case was read). Otherwise *who is the caller, and
+ * admit(who, arg) decides before anything of the case is opened: what it
+ * returns other than PA_OK ends the read unopened. A caller who must change
+ * their password gets no case columns from the database at all.
+ */
+struct cases_signed {
+	const unsigned char *th;
+	const char *idle, *address;
+	enum pa_err (*admit)(struct actor *who, void *arg);
+	void *arg;
+};
+enum pa_err cases_get_signed(struct db *db, const struct cases_signed *s,
+    const char *id, struct actor *who, json_t **out);
 enum pa_err cases_update(struct db *db, const struct actor *who,
     const char *id, json_t *body, json_t **out, struct cases_err *err);
 enum pa_err cases_erase(struct db *db, const struct actor *who,

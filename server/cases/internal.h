@@ -91,7 +91,11 @@ json_t *cases_sealed_parse(const char *s);
  * The case row of cases_fetch (columns COL_*), in two halves so that the
  * read can add its workflow's rows as more columns (workflow.c).
  */
-#define CASE_COLS \
+/*
+ * The case row: $1 is the case, ORG the caller's organisation (a
+ * placeholder, or a column of the statement's session lookup).
+ */
+#define CASE_COLS_OF(ORG) \
 	"SELECT c.id, c.reference, c.stage, c.version, " \
 	"c.lead_organisation_id, o.name, o.kind, " \
 	"to_char(c.opened_at AT TIME ZONE 'UTC', " \
@@ -100,15 +104,17 @@ json_t *cases_sealed_parse(const char *s);
 	"(SELECT coalesce(string_agg(field || ':' || encode(value, 'hex'), " \
 	"','), '') FROM case_fields WHERE case_id = c.id), " \
 	"(SELECT user_id FROM case_assignments WHERE case_id = c.id AND " \
-	"organisation_id = $2), c.is_child, c.identifying_kind, " \
+	"organisation_id = " ORG "), c.is_child, c.identifying_kind, " \
 	"(SELECT coalesce(array_to_json(array_agg(DISTINCT scope)), '[]')" \
 	"::text FROM consents WHERE case_id = c.id AND withdrawn_at IS NULL), " \
 	"c.justice_status "
-#define CASE_FROM \
+#define CASE_FROM_OF(ORG) \
 	"FROM cases c JOIN organisations o ON o.id = c.lead_organisation_id " \
 	"LEFT JOIN case_keys k ON k.case_id = c.id WHERE c.id = $1 AND " \
 	"EXISTS (SELECT 1 FROM case_access a WHERE a.case_id = c.id AND " \
-	"a.organisation_id = $2 AND a.ended_at IS NULL)"
+	"a.organisation_id = " ORG " AND a.ended_at IS NULL)"
+#define CASE_COLS CASE_COLS_OF("$2")
+#define CASE_FROM CASE_FROM_OF("$2")
 #define CASE_SELECT CASE_COLS CASE_FROM
 
 /* Columns of cases_fetch's row. */
@@ -119,6 +125,8 @@ enum {
 	COL_IDKIND, COL_CONSENTS, COL_JUSTICE,
 	/* case_read only: the workflow's rows as JSON (db_res_from_json) */
 	COL_WF_REFS, COL_WF_CONSENTS, COL_WF_SERVICES, COL_WF_EVENTS,
+	/* case_read_signed only: the caller (AUTH_SESSION_COLS) */
+	COL_SESSION,
 };
 
 /* workflow.c: the parts of the case that come from the workflow. */

@@ -55,7 +55,7 @@ enum {
  * workflow is read.
  */
 #define B(x) "left((" x ")::text, 1)"
-#define WF_READ_COLS \
+#define WF_READ_COLS_OF(ORG) \
 	", (SELECT coalesce(json_agg(json_build_array(r.id::text, " \
 	"r.case_id::text, c.reference::text, r.from_organisation_id::text, " \
 	"fo.name::text, fo.kind::text, r.to_organisation_id::text, " \
@@ -67,7 +67,7 @@ enum {
 	"c.sex::text, c.age_band::text, " B("c.is_child") ", " \
 	"coalesce(c.clear -> 'identification.urgent_needs', '[]')::text, " \
 	B("EXISTS (SELECT 1 FROM case_access a WHERE a.case_id = r.case_id " \
-	"AND a.organisation_id = $2 AND a.ended_at IS NULL)") \
+	"AND a.organisation_id = " ORG " AND a.ended_at IS NULL)") \
 	") ORDER BY r.created_at), '[]')::text " \
 	"FROM referrals r JOIN cases c ON c.id = r.case_id " \
 	"JOIN organisations fo ON fo.id = r.from_organisation_id " \
@@ -94,7 +94,18 @@ enum {
 	"WHERE e.case_id = $1) "
 
 static const struct db_stmt stmts[] = {
-	{ "case_read", CASE_COLS WF_READ_COLS CASE_FROM },
+	{ "case_read", CASE_COLS WF_READ_COLS_OF("$2") CASE_FROM },
+	/*
+	 * The same with the session check in one statement, for the read's
+	 * one round trip: $2 and $3 are the session's token hash and idle
+	 * limit. The caller's columns come after the case's; with no live
+	 * session there is no row and nothing of the case is read, without
+	 * access to the case the case's columns are NULL.
+	 */
+	{ "case_read_signed", AUTH_SESSION_CTES("$2", "$3")
+	    "SELECT cr.*, " AUTH_SESSION_COLS " FROM hit LEFT JOIN LATERAL ("
+	    CASE_COLS_OF("hit.oid") WF_READ_COLS_OF("hit.oid")
+	    CASE_FROM_OF("hit.oid") ") cr ON NOT hit.must_change_password" },
 	{ "wf_event",
 	    "INSERT INTO case_events (id, case_id, organisation_id, user_id, "
 	    "kind, category, visibility, detail, body) VALUES ($1, $2, $3, $4, "

@@ -34,6 +34,12 @@ struct req;
 #define ROUTE_SMALL 0x10	/* bodies up to 4 KiB (login) */
 #define ROUTE_OFFLOAD 0x20	/* runs off the HTTP threads (Argon2id) */
 #define ROUTE_SAME_SITE 0x40	/* the site check of writes, for a read too */
+/*
+ * The handler checks the session itself, in its first statement (one round
+ * trip fewer), through req_session_deferred and req_admit; the guard has
+ * checked the site, that a cookie came and that its CSRF token is right.
+ */
+#define ROUTE_SESSION_IN_HANDLER 0x80
 
 struct route {
 	const char *method;
@@ -157,6 +163,7 @@ struct req {
 	size_t body_cap;
 	int too_large;
 	int guarded;		/* guard() already ran, before the body */
+	int session_deferred;	/* ROUTE_SESSION_IN_HANDLER: who not known */
 	enum { OFFLOAD_NONE, OFFLOAD_QUEUED, OFFLOAD_DONE } offload;
 	enum pa_err offload_rc;	/* the offloaded handler's answer */
 	size_t dropped;		/* body bytes dropped past the limit */
@@ -190,6 +197,16 @@ enum pa_err req_fail(struct req *r, enum pa_err e, const char *field,
 const char *req_query(struct req *r, const char *name, char *buf, size_t len);
 /* The request's header value (owned by MHD), or NULL. */
 const char *req_header(struct req *r, const char *name);
+/*
+ * For ROUTE_SESSION_IN_HANDLER: 1 when the handler must check the session
+ * itself (r->who is not known yet). req_session_check does it the usual way
+ * (its own round trip); a handler that checks it in its own statement
+ * calls req_admit with the caller it found, which sets r->who and asks the
+ * same questions as the guard (password change, access table).
+ */
+int req_session_deferred(const struct req *r);
+enum pa_err req_session_check(struct req *r);
+enum pa_err req_admit(struct req *r, const struct actor *who);
 /* Gives the leased connection back early (before a slow step). */
 void req_db_release(struct req *r);
 /* Sets the session cookie (token NULL: clears it). */

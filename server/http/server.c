@@ -664,18 +664,70 @@ same_site(struct req *r)
 }
 
 /*
+ * What the guard asks once the caller is known: the CSRF token of the
+ * session on every signed-in request, reads too (the cookie alone, from a
+ * browser left open on a shared office computer, a URL typed into its
+ * address bar or a page of another site, reaches nothing: only the tab that
+ * signed in holds the token, web/api.js), then a pending password change,
+ * then the access table.
+ */
+static enum pa_err
+admit(struct req *r)
+{
+	if (!auth_csrf_ok(r->token, req_header(r, "X-CSRF-Token")))
+		return req_fail(r, PA_FORBIDDEN, NULL,
+		    "jeton CSRF absent ou invalide",
+		    "missing or invalid CSRF token");
+	if (r->who.must_change_password && r->route->action != ACT_SELF)
+		return req_fail(r, PA_FORBIDDEN, NULL,
+		    "changez d'abord votre mot de passe",
+		    "change your password first");
+	if (!auth_allowed(&r->who, r->route->action))
+		return PA_FORBIDDEN;
+	return PA_OK;
+}
+
+enum pa_err
+req_session_check(struct req *r)
+{
+	struct db *db;
+	enum pa_err rc;
+
+	r->session_deferred = 0;
+	if ((rc = req_db(r, &db)) != PA_OK)
+		return rc;
+	if ((rc = auth_session(db, r->token, r->addr, &r->who)) != PA_OK)
+		return rc;
+	r->who.en = r->en;
+	return admit(r);
+}
+
+int
+req_session_deferred(const struct req *r)
+{
+	return r->session_deferred;
+}
+
+enum pa_err
+req_admit(struct req *r, const struct actor *who)
+{
+	r->who = *who;
+	r->who.en = r->en;
+	r->session_deferred = 0;
+	return admit(r);
+}
+
+/*
  * Checks before any handler runs: the request's site (of every write, and
- * of the reads marked ROUTE_SAME_SITE), then for ROUTE_AUTH the session,
- * its CSRF token (reads included), a pending password change, and the
- * access table.
+ * of the reads marked ROUTE_SAME_SITE), then for ROUTE_AUTH the session and
+ * what admit asks. A ROUTE_SESSION_IN_HANDLER route whose request carries
+ * a session token and its CSRF token leaves the session
+ * to its handler; any other request of it is checked here, so that every
+ * answer (401 before 403) stays the same.
  */
 static enum pa_err
 guard(struct req *r)
 {
-	const char *csrf;
-	struct db *db;
-	enum pa_err rc;
-
 	client_address(r);
 	if ((is_write(r->method) ||
 	    (r->route->flags & ROUTE_SAME_SITE) != 0) && !same_site(r))
@@ -687,31 +739,12 @@ guard(struct req *r)
 	session_cookie(r);
 	if (r->token[0] == '\0')
 		return PA_NO_SESSION;
-	if ((rc = req_db(r, &db)) != PA_OK)
-		return rc;
-	if ((rc = auth_session(db, r->token, r->addr, &r->who)) != PA_OK)
-		return rc;
-	r->who.en = r->en;
-	/*
-	 * The token on every signed-in request, reads too: the cookie alone
-	 * (a browser left open on a shared office computer, a URL typed into
-	 * its address bar, a page of another site) reaches nothing. Only the
-	 * tab that signed in holds the token (web/api.js).
-	 */
-	{
-		csrf = req_header(r, "X-CSRF-Token");
-		if (!auth_csrf_ok(r->token, csrf))
-			return req_fail(r, PA_FORBIDDEN, NULL,
-			    "jeton CSRF absent ou invalide",
-			    "missing or invalid CSRF token");
+	if ((r->route->flags & ROUTE_SESSION_IN_HANDLER) != 0 &&
+	    auth_csrf_ok(r->token, req_header(r, "X-CSRF-Token"))) {
+		r->session_deferred = 1;
+		return PA_OK;
 	}
-	if (r->who.must_change_password && r->route->action != ACT_SELF)
-		return req_fail(r, PA_FORBIDDEN, NULL,
-		    "changez d'abord votre mot de passe",
-		    "change your password first");
-	if (!auth_allowed(&r->who, r->route->action))
-		return PA_FORBIDDEN;
-	return PA_OK;
+	return req_session_check(r);
 }
 
 /*

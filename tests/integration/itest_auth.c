@@ -472,6 +472,137 @@ START_TEST(test_absolute_lifetime_ends_session)
 }
 END_TEST
 
+/*
+ * GET of a case checks its session in the case's own statement
+ * (ROUTE_SESSION_IN_HANDLER): every answer must stay what the guard gives
+ * every other request, and a refused read reads and records nothing.
+ */
+static long
+reads_of(const char *case_id)
+{
+	return sqln(acc.db,
+	    "SELECT count(*) FROM audit_log WHERE action = 'case.read' AND "
+	    "resource_id = $1",
+	    case_id, NULL);
+}
+
+START_TEST(test_the_case_read_checks_its_session_like_every_request)
+{
+	static const char nowhere[] = "0b6f3f7e-3c1e-4f57-9d7a-5a1b2c3d4e5f";
+	char id[40], path[128], seen[64], other_path[128];
+	struct sess s, bad, admin;
+	struct res x;
+	long n;
+	json_t *body = minimal_case();
+
+	login_ok(&acc.srv, "police.agent", &s);
+	/* A name, so that every read of it is recorded. */
+	json_object_set_new(json_object_get(body, "victim"), "given_name",
+	    json_string("Awa"));
+	x = callj(&acc.srv, &s, "POST", "/api/v1/cases", body);
+	EXPECT(x, 201, "a case");
+	snprintf(id, sizeof(id), "%s", jstr(x.j, "id"));
+	res_free(&x);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s", id);
+	snprintf(other_path, sizeof(other_path), "/api/v1/cases/%s", nowhere);
+
+	/* Alive: read, recorded once, and the idle clock moves. */
+	ck_assert_int_eq(harness_exec(acc.db,
+	                     "UPDATE sessions SET last_seen = now() - "
+	                     "interval '5 minutes'"),
+	    0);
+	n = reads_of(id);
+	x = call(&acc.srv, &s, "GET", path, NULL);
+	EXPECT(x, 200, "read");
+	ck_assert_str_eq(jstr(x.j, "id"), id);
+	res_free(&x);
+	ck_assert_int_eq(reads_of(id), n + 1);
+	sqlv(acc.db,
+	    "SELECT (max(last_seen) > now() - interval '1 minute')::text "
+	    "FROM sessions",
+	    NULL, NULL, seen, sizeof(seen));
+	ck_assert_str_eq(seen, "true");
+	x = call(&acc.srv, &s, "GET", other_path, NULL);
+	ck_assert_error(&x.r, 404, "not_found");
+	res_free(&x);
+	x = call(&acc.srv, &s, "GET", "/api/v1/cases/not-a-case", NULL);
+	ck_assert_error(&x.r, 404, "not_found");
+	res_free(&x);
+
+	/* A wrong CSRF token: 403, as everywhere. */
+	n = reads_of(id);
+	bad = s;
+	snprintf(bad.csrf, sizeof(bad.csrf), "%s", "x");
+	x = call(&acc.srv, &bad, "GET", path, NULL);
+	ck_assert_error(&x.r, 403, "forbidden");
+	res_free(&x);
+
+	/* A pending password change: 403 and nothing read. */
+	ck_assert_int_eq(harness_exec(acc.db,
+	                     "UPDATE users SET must_change_password = true "
+	                     "WHERE username = 'police.agent'"),
+	    0);
+	x = call(&acc.srv, &s, "GET", path, NULL);
+	ck_assert_error(&x.r, 403, "forbidden");
+	ck_assert_msg(strstr(x.body, "mot de passe") != NULL, "%s", x.body);
+	res_free(&x);
+	ck_assert_int_eq(harness_exec(acc.db,
+	                     "UPDATE users SET must_change_password = false "
+	                     "WHERE username = 'police.agent'"),
+	    0);
+
+	/* A role that never reaches a case: 403, whatever the id. */
+	login_ok(&acc.srv, "admin", &admin);
+	x = call(&acc.srv, &admin, "GET", path, NULL);
+	ck_assert_error(&x.r, 403, "forbidden");
+	res_free(&x);
+	x = call(&acc.srv, &admin, "GET", other_path, NULL);
+	ck_assert_error(&x.r, 403, "forbidden");
+	res_free(&x);
+	ck_assert_int_eq(reads_of(id), n);
+
+	/* Idle too long, deactivated, ended: 401, for any id. */
+	ck_assert_int_eq(harness_exec(acc.db,
+	                     "UPDATE sessions SET last_seen = now() - "
+	                     "interval '2 hours' WHERE user_id = (SELECT id "
+	                     "FROM users WHERE username = 'police.agent')"),
+	    0);
+	x = call(&acc.srv, &s, "GET", path, NULL);
+	ck_assert_error(&x.r, 401, "unauthenticated");
+	res_free(&x);
+	ck_assert_int_eq(harness_exec(acc.db,
+	                     "UPDATE sessions SET last_seen = now() WHERE "
+	                     "user_id = (SELECT id FROM users WHERE username = "
+	                     "'police.agent'); UPDATE users SET active = false "
+	                     "WHERE username = 'police.agent'"),
+	    0);
+	x = call(&acc.srv, &s, "GET", path, NULL);
+	ck_assert_error(&x.r, 401, "unauthenticated");
+	res_free(&x);
+	ck_assert_int_eq(harness_exec(acc.db,
+	                     "UPDATE users SET active = true WHERE username = "
+	                     "'police.agent'"),
+	    0);
+	x = call(&acc.srv, &s, "GET", path, NULL);
+	EXPECT(x, 200, "read again");
+	res_free(&x);
+	x = call(&acc.srv, &s, "DELETE", "/api/v1/session", NULL);
+	EXPECT(x, 204, "logout");
+	res_free(&x);
+	n = reads_of(id);
+	x = call(&acc.srv, &s, "GET", path, NULL);
+	ck_assert_error(&x.r, 401, "unauthenticated");
+	res_free(&x);
+	x = call(&acc.srv, &s, "GET", "/api/v1/cases/not-a-case", NULL);
+	ck_assert_error(&x.r, 401, "unauthenticated");
+	res_free(&x);
+	x = call(&acc.srv, &bad, "GET", path, NULL);
+	ck_assert_error(&x.r, 401, "unauthenticated");
+	res_free(&x);
+	ck_assert_int_eq(reads_of(id), n);
+}
+END_TEST
+
 START_TEST(test_logout_ends_the_session_on_every_server)
 {
 	struct harness_server b;
@@ -1696,6 +1827,8 @@ auth_suite(void)
 	tcase_add_test(tc, test_idle_session_ends);
 	tcase_add_test(tc, test_absolute_lifetime_ends_session);
 	tcase_add_test(tc, test_logout_ends_the_session_on_every_server);
+	tcase_add_test(tc,
+	    test_the_case_read_checks_its_session_like_every_request);
 	tcase_add_test(tc, test_deactivation_ends_sessions_and_refuses_login);
 	tcase_add_test(tc, test_password_change_ends_other_sessions);
 	tcase_add_test(tc, test_admin_reset_forces_a_password_change);
