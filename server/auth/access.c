@@ -4,6 +4,7 @@
  * The committee and the administration never reach victim data: no row that
  * touches a case lists their kinds.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "../sop/sop.h"
@@ -105,6 +106,46 @@ auth_allowed(const struct actor *a, enum auth_action act)
 		    (table[act][g].kinds & (1u << k)) != 0)
 			return 1;
 	return 0;
+}
+
+const char *
+auth_allowed_pairs(enum auth_action act)
+{
+	/* Built once, at the first call (auth_init makes it). */
+	static char lists[ACT_COUNT][1024];
+	static int made;
+	size_t r, k, n;
+	int g, act_i;
+
+	if (!made) {
+		for (act_i = 0; act_i < ACT_COUNT; act_i++) {
+			char *out = lists[act_i];
+
+			n = 0;
+			out[n++] = '{';
+			for (r = 0; r < sizeof(roles) / sizeof(roles[0]); r++)
+				for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]);
+				     k++)
+					for (g = 0; g < 2; g++) {
+						if ((table[act_i][g].roles &
+						    (1u << r)) == 0 ||
+						    (table[act_i][g].kinds &
+						    (1u << k)) == 0)
+							continue;
+						n += (size_t)snprintf(out + n,
+						    sizeof(lists[0]) - n,
+						    "%s%s:%s", n > 1 ? "," : "",
+						    roles[r], kinds[k]);
+						break;
+					}
+			out[n++] = '}';
+			out[n] = '\0';
+		}
+		made = 1;
+	}
+	if ((unsigned int)act >= ACT_COUNT)
+		return "{}";
+	return lists[act];
 }
 
 int

@@ -65,6 +65,13 @@ void auth_init(const struct auth_settings *s);
 /* 1 when the actor's role and organisation kind allow the action. */
 int auth_allowed(const struct actor *a, enum auth_action act);
 
+/*
+ * The same table as a PostgreSQL text[] literal of "role:kind" pairs that
+ * may take act, for a statement that must not read what the caller may not
+ * see (the case read's session check in SQL). Static; made by auth_init.
+ */
+const char *auth_allowed_pairs(enum auth_action act);
+
 /* 1 for the kinds of organisation that handle victims' cases. */
 int auth_kind_reaches_cases(const char *kind);
 

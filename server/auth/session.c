@@ -75,6 +75,7 @@ void
 auth_init(const struct auth_settings *s)
 {
 	cfg = *s;
+	(void)auth_allowed_pairs(ACT_NONE);	/* before any thread asks */
 	db_stmts_add(stmts, sizeof(stmts) / sizeof(stmts[0]));
 	auth_accounts_init();
 	auth_seed_init();

@@ -1124,12 +1124,12 @@ get_once(struct db *db, const struct actor *who, const struct cases_signed *s,
 		if (rc == PA_OK && db_res_rows(row) != 1)
 			rc = PA_NOT_FOUND;
 	} else {
-		struct db_arg a[3] = { DB_TEXT(id), DB_BYTES(s->th, 32),
-			DB_TEXT(s->idle) };
+		struct db_arg a[4] = { DB_TEXT(id), DB_BYTES(s->th, 32),
+			DB_TEXT(s->idle), DB_TEXT(s->allowed) };
 
 		if (!jv_uuid_valid(id))	/* the caller's job: a 404 after 401 */
 			return PA_INTERNAL;
-		rc = db_tx_begin_exec(db, "case_read_signed", a, 3, &row);
+		rc = db_tx_begin_exec(db, "case_read_signed", a, 4, &row);
 		if (rc == PA_OK && db_res_rows(row) != 1)
 			rc = PA_NO_SESSION;
 		if (rc == PA_OK) {

@@ -49,15 +49,23 @@ enum pa_err cases_get(struct db *db, const struct actor *who, const char *id,
 /*
  * The same read with the caller's session checked in the case's own
  * statement: one round trip fewer for the most frequent request. th and
- * idle come from auth_session_key. PA_NO_SESSION when the session is not
- * alive (nothing of the case was read). Otherwise *who is the caller, and
- * admit(who, arg) decides before anything of the case is opened: what it
- * returns other than PA_OK ends the read unopened. A caller who must change
- * their password gets no case columns from the database at all.
+ * idle come from auth_session_key, allowed from auth_allowed_pairs of the
+ * route's action. PA_NO_SESSION when the session is not alive (nothing of
+ * the case was read). Otherwise *who is the caller, and admit(who, arg)
+ * decides before anything of the case is opened: what it returns other
+ * than PA_OK ends the read unopened. The database reads nothing of the case
+ * for a caller who must change their password or whose role and kind are
+ * not in allowed; admit is the check, this only keeps such a refusal from
+ * reading the case (and from taking longer when the case exists).
+ *
+ * The session's idle clock is moved (at most every 30 s) inside the read's
+ * transaction: a read that fails (404, 403) does not keep the session
+ * alive, and the one read in 30 s that moves it holds the session's row
+ * until its COMMIT, so that a write of the same session waits that long.
  */
 struct cases_signed {
 	const unsigned char *th;
-	const char *idle, *address;
+	const char *idle, *address, *allowed;
 	enum pa_err (*admit)(struct actor *who, void *arg);
 	void *arg;
 };

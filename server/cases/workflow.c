@@ -98,14 +98,18 @@ static const struct db_stmt stmts[] = {
 	/*
 	 * The same with the session check in one statement, for the read's
 	 * one round trip: $2 and $3 are the session's token hash and idle
-	 * limit. The caller's columns come after the case's; with no live
-	 * session there is no row and nothing of the case is read, without
-	 * access to the case the case's columns are NULL.
+	 * limit, $4 the "role:kind" pairs that may read a case
+	 * (auth_allowed_pairs). The caller's columns come after the case's.
+	 * With no live session there is no row; for a caller who must change
+	 * their password, whose role may not read cases, or whose
+	 * organisation has no access to the case, the case's columns are
+	 * NULL: the subquery's one-time filter stops before any of it is read.
 	 */
 	{ "case_read_signed", AUTH_SESSION_CTES("$2", "$3")
 	    "SELECT cr.*, " AUTH_SESSION_COLS " FROM hit LEFT JOIN LATERAL ("
 	    CASE_COLS_OF("hit.oid") WF_READ_COLS_OF("hit.oid")
-	    CASE_FROM_OF("hit.oid") ") cr ON NOT hit.must_change_password" },
+	    CASE_FROM_OF("hit.oid") " AND NOT hit.must_change_password AND "
+	    "(hit.role || ':' || hit.kind) = ANY ($4::text[])) cr ON true" },
 	{ "wf_event",
 	    "INSERT INTO case_events (id, case_id, organisation_id, user_id, "
 	    "kind, category, visibility, detail, body) VALUES ($1, $2, $3, $4, "

@@ -94,18 +94,20 @@ h_case_get(struct req *r)
 {
 	unsigned char th[32];
 	char idle[16];
-	struct actor who;
 	struct db *db;
 	enum pa_err rc;
 
 	if ((rc = req_db(r, &db)) != PA_OK)
 		return rc;
 	if (req_session_deferred(r) && jv_uuid_valid(r->params[0])) {
-		struct cases_signed s = { th, idle, r->addr, admit_reader, r };
+		struct cases_signed s = { th, idle, r->addr,
+			auth_allowed_pairs(r->route->action), admit_reader, r };
 
 		if ((rc = auth_session_key(r->token, th, idle)) != PA_OK)
 			return rc;
-		return cases_get_signed(db, &s, r->params[0], &who, &r->out);
+		/* The caller is written straight into r->who (admit sets .en). */
+		return cases_get_signed(db, &s, r->params[0], &r->who,
+		    &r->out);
 	}
 	if (req_session_deferred(r) && (rc = req_session_check(r)) != PA_OK)
 		return rc;

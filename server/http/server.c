@@ -711,7 +711,8 @@ req_session_deferred(const struct req *r)
 enum pa_err
 req_admit(struct req *r, const struct actor *who)
 {
-	r->who = *who;
+	if (who != &r->who)
+		r->who = *who;
 	r->who.en = r->en;
 	r->session_deferred = 0;
 	return admit(r);
@@ -1163,9 +1164,12 @@ http_serve(const struct config *c)
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (unsigned int)c->per_ip_connections,
 	    /*
-	     * libmicrohttpd's default: request headers up to about 16 KiB.
-	     * The pool is cleared after every request, so it is not larger
-	     * than it must be (64 KiB cost 96 KiB of memset per request).
+	     * libmicrohttpd's default. 24 KiB of request headers, or 16 KiB
+	     * with 8 KiB of cookies (parsed cookies are copied into the
+	     * pool), get their answer (itest_http); past the pool
+	     * libmicrohttpd answers 431 or closes the connection. The
+	     * pool is cleared after every request, so it is not larger than
+	     * it must be (64 KiB cost 96 KiB of memset per request).
 	     */
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,

@@ -489,8 +489,8 @@ reads_of(const char *case_id)
 START_TEST(test_the_case_read_checks_its_session_like_every_request)
 {
 	static const char nowhere[] = "0b6f3f7e-3c1e-4f57-9d7a-5a1b2c3d4e5f";
-	char id[40], path[128], seen[64], other_path[128];
-	struct sess s, bad, admin;
+	char id[40], path[128], seen[64], other_path[128], rec[512], want[512];
+	struct sess s, bad, none, admin, stranger, chef;
 	struct res x;
 	long n;
 	json_t *body = minimal_case();
@@ -506,7 +506,7 @@ START_TEST(test_the_case_read_checks_its_session_like_every_request)
 	snprintf(path, sizeof(path), "/api/v1/cases/%s", id);
 	snprintf(other_path, sizeof(other_path), "/api/v1/cases/%s", nowhere);
 
-	/* Alive: read, recorded once, and the idle clock moves. */
+	/* Alive: read, recorded once as this caller, the idle clock moves. */
 	ck_assert_int_eq(harness_exec(acc.db,
 	                     "UPDATE sessions SET last_seen = now() - "
 	                     "interval '5 minutes'"),
@@ -515,12 +515,22 @@ START_TEST(test_the_case_read_checks_its_session_like_every_request)
 	x = call(&acc.srv, &s, "GET", path, NULL);
 	EXPECT(x, 200, "read");
 	ck_assert_str_eq(jstr(x.j, "id"), id);
+	ck_assert_str_eq(jstr(x.j, "victim.given_name"), "Awa");
 	res_free(&x);
 	ck_assert_int_eq(reads_of(id), n + 1);
 	sqlv(acc.db,
-	    "SELECT (max(last_seen) > now() - interval '1 minute')::text "
-	    "FROM sessions",
-	    NULL, NULL, seen, sizeof(seen));
+	    "SELECT user_id || ' ' || organisation_id || ' ' || address || "
+	    "' ' || array_to_string(fields, ',') FROM audit_log WHERE "
+	    "action = 'case.read' AND resource_id = $1 ORDER BY id DESC "
+	    "LIMIT 1",
+	    id, NULL, rec, sizeof(rec));
+	snprintf(want, sizeof(want), "%s %s 127.0.0.1 victim.given_name",
+	    s.user_id, s.org_id);
+	ck_assert_str_eq(rec, want);
+	sqlv(acc.db,
+	    "SELECT (last_seen > now() - interval '1 minute')::text "
+	    "FROM sessions WHERE user_id = $1",
+	    s.user_id, NULL, seen, sizeof(seen));
 	ck_assert_str_eq(seen, "true");
 	x = call(&acc.srv, &s, "GET", other_path, NULL);
 	ck_assert_error(&x.r, 404, "not_found");
@@ -529,15 +539,34 @@ START_TEST(test_the_case_read_checks_its_session_like_every_request)
 	ck_assert_error(&x.r, 404, "not_found");
 	res_free(&x);
 
-	/* A wrong CSRF token: 403, as everywhere. */
+	/* Another field organisation: 404, as for no case at all. */
 	n = reads_of(id);
+	login_ok(&acc.srv, "ong.agent", &stranger);
+	x = call(&acc.srv, &stranger, "GET", path, NULL);
+	ck_assert_error(&x.r, 404, "not_found");
+	{
+		struct res y = call(&acc.srv, &stranger, "GET", other_path,
+		    NULL);
+
+		ck_assert_str_eq(x.body, y.body);
+		res_free(&y);
+	}
+	res_free(&x);
+
+	/* A wrong or missing CSRF token: 403, as everywhere. */
 	bad = s;
 	snprintf(bad.csrf, sizeof(bad.csrf), "%s", "x");
 	x = call(&acc.srv, &bad, "GET", path, NULL);
 	ck_assert_error(&x.r, 403, "forbidden");
 	res_free(&x);
+	none = s;
+	none.csrf[0] = '\0';
+	x = call_h(&acc.srv, &none, "GET", path, NULL, "Accept-Language: en");
+	ck_assert_error(&x.r, 403, "forbidden");
+	ck_assert_msg(strstr(x.body, "CSRF token") != NULL, "%s", x.body);
+	res_free(&x);
 
-	/* A pending password change: 403 and nothing read. */
+	/* A pending password change: 403, in English when asked. */
 	ck_assert_int_eq(harness_exec(acc.db,
 	                     "UPDATE users SET must_change_password = true "
 	                     "WHERE username = 'police.agent'"),
@@ -546,12 +575,18 @@ START_TEST(test_the_case_read_checks_its_session_like_every_request)
 	ck_assert_error(&x.r, 403, "forbidden");
 	ck_assert_msg(strstr(x.body, "mot de passe") != NULL, "%s", x.body);
 	res_free(&x);
+	x = call_h(&acc.srv, &s, "GET", path, NULL, "Accept-Language: en");
+	ck_assert_error(&x.r, 403, "forbidden");
+	ck_assert_msg(strstr(x.body, "change your password") != NULL, "%s",
+	    x.body);
+	res_free(&x);
 	ck_assert_int_eq(harness_exec(acc.db,
 	                     "UPDATE users SET must_change_password = false "
 	                     "WHERE username = 'police.agent'"),
 	    0);
 
-	/* A role that never reaches a case: 403, whatever the id. */
+	/* A role that never reaches a case: 403, whatever the id, also in
+	 * the case's own organisation (an auditor of the police). */
 	login_ok(&acc.srv, "admin", &admin);
 	x = call(&acc.srv, &admin, "GET", path, NULL);
 	ck_assert_error(&x.r, 403, "forbidden");
@@ -559,9 +594,24 @@ START_TEST(test_the_case_read_checks_its_session_like_every_request)
 	x = call(&acc.srv, &admin, "GET", other_path, NULL);
 	ck_assert_error(&x.r, 403, "forbidden");
 	res_free(&x);
-	ck_assert_int_eq(reads_of(id), n);
+	login_ok(&acc.srv, "police.chef", &chef);
+	ck_assert_int_eq(harness_exec(acc.db,
+	                     "UPDATE users SET role = 'auditor' WHERE "
+	                     "username = 'police.chef'"),
+	    0);
+	x = call(&acc.srv, &chef, "GET", path, NULL);
+	ck_assert_error(&x.r, 403, "forbidden");
+	res_free(&x);
+	ck_assert_int_eq(harness_exec(acc.db,
+	                     "UPDATE users SET role = 'supervisor' WHERE "
+	                     "username = 'police.chef'"),
+	    0);
+	x = call(&acc.srv, &chef, "GET", path, NULL);
+	EXPECT(x, 200, "the supervisor again");
+	res_free(&x);
+	ck_assert_int_eq(reads_of(id), n + 1);	/* the supervisor's only */
 
-	/* Idle too long, deactivated, ended: 401, for any id. */
+	/* Idle too long, past its lifetime, deactivated, ended: 401. */
 	ck_assert_int_eq(harness_exec(acc.db,
 	                     "UPDATE sessions SET last_seen = now() - "
 	                     "interval '2 hours' WHERE user_id = (SELECT id "
@@ -571,10 +621,20 @@ START_TEST(test_the_case_read_checks_its_session_like_every_request)
 	ck_assert_error(&x.r, 401, "unauthenticated");
 	res_free(&x);
 	ck_assert_int_eq(harness_exec(acc.db,
-	                     "UPDATE sessions SET last_seen = now() WHERE "
+	                     "UPDATE sessions SET last_seen = now(), "
+	                     "expires_at = now() - interval '1 second' WHERE "
 	                     "user_id = (SELECT id FROM users WHERE username = "
-	                     "'police.agent'); UPDATE users SET active = false "
-	                     "WHERE username = 'police.agent'"),
+	                     "'police.agent')"),
+	    0);
+	x = call(&acc.srv, &s, "GET", path, NULL);
+	ck_assert_error(&x.r, 401, "unauthenticated");
+	res_free(&x);
+	ck_assert_int_eq(harness_exec(acc.db,
+	                     "UPDATE sessions SET expires_at = now() + "
+	                     "interval '1 hour' WHERE user_id = (SELECT id "
+	                     "FROM users WHERE username = 'police.agent'); "
+	                     "UPDATE users SET active = false WHERE username = "
+	                     "'police.agent'"),
 	    0);
 	x = call(&acc.srv, &s, "GET", path, NULL);
 	ck_assert_error(&x.r, 401, "unauthenticated");

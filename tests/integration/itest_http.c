@@ -469,6 +469,52 @@ START_TEST(test_unknown_api_path_is_404_in_french_then_english)
 }
 END_TEST
 
+/*
+ * Large but ordinary request headers (cookies of other applications on the
+ * same host, long tracing headers): 24 KiB of headers, or 16 KiB of which
+ * 8 KiB of cookies (libmicrohttpd copies the cookies it parses into the
+ * same pool), still get a real answer, JSON errors included, within
+ * libmicrohttpd's 32 KiB connection pool.
+ */
+START_TEST(test_24_kib_of_request_headers_get_their_answer)
+{
+	static char pad[3][8300], cookie[8400];
+	const char *h[6];
+	struct harness_resp r;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(pad[i], sizeof(pad[i]), "X-Pad-%d: ", i);
+		memset(pad[i] + 9, 'a' + i, 8000);
+		pad[i][8009] = '\0';
+		h[i] = pad[i];
+	}
+	h[3] = NULL;
+	ck_assert_int_eq(harness_http(&api_srv, "GET", "/healthz", h, NULL, &r),
+	    200);
+	harness_resp_free(&r);
+	ck_assert_int_eq(
+	    harness_http(&api_srv, "GET", "/api/v1/nothing", h, NULL, &r), 404);
+	ck_assert_error(&r, 404, "not_found");
+	harness_resp_free(&r);
+	/* Other cookies around a session cookie that is no session: 401. */
+	h[1] = NULL;
+	snprintf(cookie, sizeof(cookie), "Cookie: other=");
+	memset(cookie + 14, 'z', 8000);
+	snprintf(cookie + 8014, sizeof(cookie) - 8014,
+	    "; passerelle_session=%043d", 0);
+	h[1] = cookie;
+	h[2] = "X-CSRF-Token: x";
+	h[3] = NULL;
+	ck_assert_int_eq(harness_http(&api_srv, "GET",
+	                     "/api/v1/cases/0b6f3f7e-3c1e-4f57-9d7a-5a1b2c3d4e5f",
+	                     h, NULL, &r),
+	    401);
+	ck_assert_error(&r, 401, "unauthenticated");
+	harness_resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_post_healthz_is_405_with_allow)
 {
 	struct harness_resp r;
@@ -1495,6 +1541,7 @@ http_suite(void)
 	tcase_add_loop_test(tc, test_lib_serves_only_its_list, 0,
 	    (int)(sizeof(lib_refused) / sizeof(lib_refused[0])));
 	tcase_add_test(tc, test_unknown_api_path_is_404_in_french_then_english);
+	tcase_add_test(tc, test_24_kib_of_request_headers_get_their_answer);
 	tcase_add_test(tc, test_post_healthz_is_405_with_allow);
 	tcase_add_loop_test(tc, test_unknown_methods_are_405, 0,
 	    (int)(sizeof(odd_methods) / sizeof(odd_methods[0])));
