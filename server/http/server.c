@@ -567,6 +567,10 @@ begin(struct req *r)
 	    ((cl != NULL && strcmp(cl, "0") != 0) || te != NULL)) {
 		enum pa_err grc = guard(r);
 
+		/* Before a body, the session is checked here, whatever the
+		 * route: the answer is the one every route gives. */
+		if (grc == PA_OK && r->session_deferred)
+			grc = req_session_check(r);
 		req_db_release(r);
 		r->guarded = 1;
 		if (grc != PA_OK) {

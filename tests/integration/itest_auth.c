@@ -659,6 +659,10 @@ START_TEST(test_the_case_read_checks_its_session_like_every_request)
 	x = call(&acc.srv, &bad, "GET", path, NULL);
 	ck_assert_error(&x.r, 401, "unauthenticated");
 	res_free(&x);
+	/* With a body too: the session first, as on every route. */
+	x = call(&acc.srv, &s, "GET", path, "{}");
+	ck_assert_error(&x.r, 401, "unauthenticated");
+	res_free(&x);
 	ck_assert_int_eq(reads_of(id), n);
 }
 END_TEST
