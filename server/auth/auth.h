@@ -103,22 +103,28 @@ enum pa_err auth_login(const char *username, const char *password,
  * The session lookup as SQL, for a statement that does its own work in the
  * same round trip (the case read): the CTE `hit` holds the caller's
  * AUTH_SESSION_COLS (AUTH_SESSION_NCOLS of them, read back with
- * auth_session_from_row), no row when the session is not alive; `touch`
- * moves its idle clock, at most every 30 s. TH and IDLE are the statement's
+ * auth_session_from_row) and `stale` (its idle clock is over 30 s old), no
+ * row when the session is not alive. TH and IDLE are the statement's
  * placeholders for the token hash (bytea) and the idle limit in seconds,
- * both from auth_session_key.
+ * both from auth_session_key. AUTH_SESSION_CTES adds `touch`, which moves
+ * the idle clock when stale; a statement without it must run auth_touch
+ * when `stale` is true (a data-modifying CTE costs every execution its
+ * setup, while the clock moves at most once in 30 s).
  */
-#define AUTH_SESSION_CTES(TH, IDLE) \
+#define AUTH_SESSION_HIT(TH, IDLE) \
 	"WITH hit AS (SELECT u.id, u.username, u.role, " \
 	"u.must_change_password, o.id AS oid, o.name, o.kind, " \
-	"coalesce(o.region, '') AS region, s.last_seen " \
+	"coalesce(o.region, '') AS region, " \
+	"s.last_seen < now() - interval '30 seconds' AS stale " \
 	"FROM sessions s JOIN users u ON u.id = s.user_id " \
 	"JOIN organisations o ON o.id = u.organisation_id " \
 	"WHERE s.token_hash = " TH " AND u.active AND s.expires_at > now() " \
-	"AND s.last_seen > now() - make_interval(secs => " IDLE "::int)), " \
-	"touch AS (UPDATE sessions SET last_seen = now() " \
+	"AND s.last_seen > now() - make_interval(secs => " IDLE "::int)) "
+#define AUTH_SESSION_CTES(TH, IDLE) \
+	AUTH_SESSION_HIT(TH, IDLE) \
+	", touch AS (UPDATE sessions SET last_seen = now() " \
 	"WHERE token_hash = " TH " AND EXISTS (SELECT 1 FROM hit " \
-	"WHERE hit.last_seen < now() - interval '30 seconds')) "
+	"WHERE hit.stale)) "
 #define AUTH_SESSION_COLS \
 	"hit.id, hit.username, hit.role, hit.must_change_password, hit.oid, " \
 	"hit.name, hit.kind, hit.region"
@@ -131,6 +137,8 @@ struct db_res;
  */
 enum pa_err auth_session_key(const char *token, unsigned char th[32],
     char idle[16]);
+/* Moves the idle clock of the session th (see AUTH_SESSION_HIT). */
+enum pa_err auth_touch(struct db *db, const unsigned char th[32]);
 /* The caller from the AUTH_SESSION_COLS of row 0, from column col on. */
 void auth_session_from_row(const struct db_res *res, int col,
     const unsigned char th[32], const char *address, struct actor *who);

@@ -30,6 +30,8 @@ static struct auth_settings cfg = { 1800, 43200, 10, 100, 900 };
 static const struct db_stmt stmts[] = {
 	{ "auth_session", AUTH_SESSION_CTES("$1", "$2")
 	    "SELECT " AUTH_SESSION_COLS " FROM hit" },
+	{ "auth_touch",
+	    "UPDATE sessions SET last_seen = now() WHERE token_hash = $1" },
 	{ "auth_login_lookup",
 	    "SELECT (SELECT extract(epoch FROM f.at + "
 	    "make_interval(secs => $4::int) - now())::int FROM login_failures f "
@@ -294,6 +296,14 @@ auth_session_key(const char *token, unsigned char th[32], char idle[16])
 		return PA_INTERNAL;
 	snprintf(idle, 16, "%ld", cfg.session_idle);
 	return PA_OK;
+}
+
+enum pa_err
+auth_touch(struct db *db, const unsigned char th[32])
+{
+	struct db_arg a = DB_BYTES(th, 32);
+
+	return db_exec(db, "auth_touch", &a, 1, NULL);
 }
 
 void

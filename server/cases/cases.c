@@ -1140,6 +1140,10 @@ get_once(struct db *db, const struct actor *who, const struct cases_signed *s,
 		}
 		if (rc == PA_OK && db_res_isnull(row, 0, COL_ID))
 			rc = PA_NOT_FOUND;
+		/* At most once in 30 s for a session: one round trip more. */
+		if (rc == PA_OK &&
+		    strcmp(db_res_get(row, 0, COL_SESSION_STALE), "t") == 0)
+			rc = auth_touch(db, s->th);
 	}
 	if (rc == PA_OK)
 		rc = workflow_pre_from_row(&pre, row);

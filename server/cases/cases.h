@@ -58,10 +58,11 @@ enum pa_err cases_get(struct db *db, const struct actor *who, const char *id,
  * not in allowed; admit is the check, this only keeps such a refusal from
  * reading the case (and from taking longer when the case exists).
  *
- * The session's idle clock is moved (at most every 30 s) inside the read's
- * transaction: a read that fails (404, 403) does not keep the session
- * alive, and the one read in 30 s that moves it holds the session's row
- * until its COMMIT, so that a write of the same session waits that long.
+ * The session's idle clock is moved (at most every 30 s, one statement
+ * more) inside the read's transaction: a read that fails (404, 403) does
+ * not keep the session alive, and the one read in 30 s that moves it holds
+ * the session's row until its COMMIT, so that a write of the same session
+ * waits that long.
  */
 struct cases_signed {
 	const unsigned char *th;

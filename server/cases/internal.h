@@ -125,8 +125,10 @@ enum {
 	COL_IDKIND, COL_CONSENTS, COL_JUSTICE,
 	/* case_read only: the workflow's rows as JSON (db_res_from_json) */
 	COL_WF_REFS, COL_WF_CONSENTS, COL_WF_SERVICES, COL_WF_EVENTS,
-	/* case_read_signed only: the caller (AUTH_SESSION_COLS) */
+	/* case_read_signed only: the caller (AUTH_SESSION_COLS), then
+	 * whether its idle clock must move */
 	COL_SESSION,
+	COL_SESSION_STALE = COL_SESSION + AUTH_SESSION_NCOLS,
 };
 
 /* workflow.c: the parts of the case that come from the workflow. */

@@ -104,9 +104,12 @@ static const struct db_stmt stmts[] = {
 	 * their password, whose role may not read cases, or whose
 	 * organisation has no access to the case, the case's columns are
 	 * NULL: the subquery's one-time filter stops before any of it is read.
+	 * The last column says the session's idle clock must move (get_once
+	 * runs auth_touch then): the statement itself only reads.
 	 */
-	{ "case_read_signed", AUTH_SESSION_CTES("$2", "$3")
-	    "SELECT cr.*, " AUTH_SESSION_COLS " FROM hit LEFT JOIN LATERAL ("
+	{ "case_read_signed", AUTH_SESSION_HIT("$2", "$3")
+	    "SELECT cr.*, " AUTH_SESSION_COLS ", hit.stale "
+	    "FROM hit LEFT JOIN LATERAL ("
 	    CASE_COLS_OF("hit.oid") WF_READ_COLS_OF("hit.oid")
 	    CASE_FROM_OF("hit.oid") " AND NOT hit.must_change_password AND "
 	    "(hit.role || ':' || hit.kind) = ANY ($4::text[])) cr ON true" },
