@@ -84,6 +84,34 @@ admit_reader(struct actor *who, void *arg)
 	return req_admit(arg, who);
 }
 
+/* MHD's end of the read's answer: victim data, wiped before it goes. */
+static void
+wipe_free(void *text)
+{
+	explicit_bzero(text, strlen(text));
+	free(text);
+}
+
+/*
+ * Hands the case's text to MHD, with the Content-Type of every JSON answer
+ * (finish() adds the shared headers, as to any answer).
+ */
+static enum pa_err
+case_text(struct req *r, enum pa_err rc, char *text, size_t len)
+{
+	if (rc != PA_OK)
+		return rc;
+	r->resp = MHD_create_response_from_buffer_with_free_callback(len, text,
+	    wipe_free);
+	if (r->resp == NULL) {
+		wipe_free(text);
+		return PA_INTERNAL;
+	}
+	MHD_add_response_header(r->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json; charset=utf-8");
+	return PA_OK;
+}
+
 /*
  * The most frequent request: the session is checked in the case's own
  * statement (ROUTE_SESSION_IN_HANDLER), one round trip fewer. An id that
@@ -93,7 +121,8 @@ enum pa_err
 h_case_get(struct req *r)
 {
 	unsigned char th[32];
-	char idle[16];
+	char idle[16], *text = NULL;
+	size_t len = 0;
 	struct actor who;
 	struct db *db;
 	enum pa_err rc;
@@ -105,11 +134,13 @@ h_case_get(struct req *r)
 
 		if ((rc = auth_session_key(r->token, th, idle)) != PA_OK)
 			return rc;
-		return cases_get_signed(db, &s, r->params[0], &who, &r->out);
+		rc = cases_get_signed(db, &s, r->params[0], &who, &text, &len);
+		return case_text(r, rc, text, len);
 	}
 	if (req_session_deferred(r) && (rc = req_session_check(r)) != PA_OK)
 		return rc;
-	return cases_get(db, &r->who, r->params[0], &r->out);
+	rc = cases_get(db, &r->who, r->params[0], &text, &len);
+	return case_text(r, rc, text, len);
 }
 
 enum pa_err
