@@ -78,10 +78,16 @@ h_case_create(struct req *r)
 	return case_fail(r, rc, &err);
 }
 
+/* The caller the case's statement found: admitted, in the request's
+ * language (Accept-Language), as every other caller is. */
 static enum pa_err
 admit_reader(struct actor *who, void *arg)
 {
-	return req_admit(arg, who);
+	struct req *r = arg;
+	enum pa_err rc = req_admit(r, who);
+
+	who->en = r->who.en;
+	return rc;
 }
 
 /* MHD's end of the read's answer: victim data, wiped before it goes. */
