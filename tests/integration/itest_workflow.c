@@ -1431,7 +1431,7 @@ START_TEST(test_the_read_is_byte_for_byte_the_rendered_case)
 	/* Notes of each visibility; the psychosocial one the police may not
 	 * read yet, nor the narrative: they see less than the centre. */
 	w = callj(&wf.srv, &g, "POST", path,
-	    json_pack("{s:s, s:s, s:s}", "body", "Psy " TEXT, "visibility",
+	    json_pack("{s:s, s:s, s:s}", "body", "/Psy " TEXT, "visibility",
 	        "case", "category", "psychosocial"));
 	EXPECT(w, 201, "one-stop centre's note");
 	res_free(&w);
