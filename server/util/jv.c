@@ -176,7 +176,7 @@ jv_buf_add(struct jv_buf *b, const char *s, size_t n)
 			}
 			if (b->p != NULL) {
 				memcpy(np, b->p, b->len);
-				explicit_bzero(b->p, b->cap);
+				explicit_bzero(b->p, b->len);
 				free(b->p);
 			}
 		} else if ((np = realloc(b->p, cap)) == NULL) {
@@ -194,7 +194,7 @@ void
 jv_buf_free(struct jv_buf *b)
 {
 	if (b->p != NULL && b->wipe)
-		explicit_bzero(b->p, b->cap);
+		explicit_bzero(b->p, b->len);	/* nothing past it was written */
 	free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
