@@ -346,24 +346,41 @@ cases_set_err(struct cases_err *err, const char *field, const char *fr,
 	err->en = en;
 }
 
+/*
+ * Decrypts one hex ciphertext of a field: its JSON text in *plain (free
+ * with sec_plain_free), or an error.
+ */
+static enum pa_err
+open_plain(const struct sec_case_key *key, const char *case_id,
+    const char *field, const char *hex, char **plain, size_t *plen)
+{
+	unsigned char *ct;
+	size_t ctlen;
+	enum pa_err rc;
+
+	*plain = NULL;
+	if (key == NULL || hex == NULL || (ct = cases_unhex(hex, &ctlen)) ==
+	    NULL)
+		return PA_UNREADABLE;
+	rc = sec_open(key, "case_fields", field, case_id, ct, ctlen, plain,
+	    plen);
+	free(ct);
+	return rc;
+}
+
 /* Decrypts one hex ciphertext of a field into JSON (NULL on failure). */
 json_t *
 cases_open_json(const struct sec_case_key *key, const char *case_id,
     const char *field, const char *hex)
 {
-	unsigned char *ct;
 	char *plain = NULL;
-	size_t ctlen, plen;
+	size_t plen;
 	json_t *v = NULL;
 
-	if (hex == NULL || (ct = cases_unhex(hex, &ctlen)) == NULL)
-		return NULL;
-	if (sec_open(key, "case_fields", field, case_id, ct, ctlen, &plain,
-		&plen) == PA_OK) {
+	if (open_plain(key, case_id, field, hex, &plain, &plen) == PA_OK) {
 		v = json_loadb(plain, plen, JSON_DECODE_ANY, NULL);
 		sec_plain_free(plain, plen);
 	}
-	free(ct);
 	return v;
 }
 
@@ -806,14 +823,39 @@ cases_consents(struct db_res *row, struct consents *cs)
 }
 
 /*
+ * The one rule of what a reader sees of a case's fields: where field f's
+ * value is, the hex of its ciphertext (f->encrypted) or its clear value
+ * (borrowed from sealed or clear); NULL when the reader may not see it
+ * (all: every field, for an update) or the case has none. path receives
+ * "section.name". Both the view for updates and the rendered case (tree or
+ * text) ask here.
+ */
+static json_t *
+field_source(const struct sop_field *f, const struct actor *who,
+    const struct consents *cs, int all, json_t *clear, json_t *sealed,
+    char path[96])
+{
+	if (!all && !sop_field_visible(f, who->org_kind, who->role,
+	    cs->scopes, cs->n))
+		return NULL;
+	field_path(f, path, 96);
+	return json_object_get(f->encrypted ? sealed : clear, path);
+}
+
+/* The field's place in the rendered case: "victim" or "identification". */
+static int
+field_of_victim(const struct sop_field *f)
+{
+	return strcmp(f->section, "victim") == 0;
+}
+
+/*
  * Builds the full view of a case row (every field, decrypted) for update,
- * or the caller's view (visible fields only) for reading; *idfields
- * receives the names of identity fields included (for the audit).
+ * or the caller's view (visible fields only).
  */
 static enum pa_err
 case_view(const struct sop *s, const struct actor *who, struct db_res *row,
-    const struct sec_case_key *key, int all, struct view *v,
-    json_t *idfields, struct wf_pre *keep)
+    const struct sec_case_key *key, int all, struct view *v)
 {
 	json_t *clear = json_loads(db_res_get(row, 0, COL_CLEAR), 0, NULL);
 	json_t *sealed = cases_sealed_parse(db_res_get(row, 0, COL_FIELDS));
@@ -821,7 +863,7 @@ case_view(const struct sop *s, const struct actor *who, struct db_res *row,
 	struct consents cs;
 	enum pa_err rc = PA_OK;
 	char path[96];
-	json_t *val, *hex;
+	json_t *val, *src;
 	size_t i;
 
 	cases_consents(row, &cs);
@@ -836,39 +878,26 @@ case_view(const struct sop *s, const struct actor *who, struct db_res *row,
 	for (i = 0; i < s->nfields; i++) {
 		const struct sop_field *f = &s->fields[i];
 
-		if (!all && !sop_field_visible(f, who->org_kind, who->role,
-		    cs.scopes, cs.n))
+		if ((src = field_source(f, who, &cs, all, clear, sealed,
+		    path)) == NULL)
 			continue;
-		field_path(f, path, sizeof(path));
 		if (f->encrypted) {
-			if ((hex = json_object_get(sealed, path)) == NULL)
-				continue;
-			if (key == NULL || (val = cases_open_json(key, case_id,
-			    path, json_string_value(hex))) == NULL) {
+			if ((val = cases_open_json(key, case_id, path,
+			    json_string_value(src))) == NULL) {
 				log_error("cases: field %s of case %s does not "
 				    "open (integrity)", path, case_id);
 				rc = PA_UNREADABLE;
 				goto out;
 			}
-		} else if ((val = json_object_get(clear, path)) != NULL)
-			json_incref(val);
-		else
-			continue;
-		json_object_set_new(strcmp(f->section, "victim") == 0 ?
-		    v->victim : v->ident, f->name, val);
-		if (f->identity && idfields != NULL)
-			json_array_append_new(idfields, json_string(path));
+		} else
+			val = json_incref(src);
+		json_object_set_new(field_of_victim(f) ? v->victim : v->ident,
+		    f->name, val);
 	}
 out:
 	json_decref(cs.arr);
-	if (keep != NULL && rc == PA_OK) {
-		/* The workflow reads them again: parsed once is enough. */
-		keep->clear = clear;
-		keep->sealed = sealed;
-	} else {
-		json_decref(clear);
-		json_decref(sealed);
-	}
+	json_decref(clear);
+	json_decref(sealed);
 	if (rc != PA_OK) {
 		json_decref(v->victim);
 		json_decref(v->ident);
@@ -948,72 +977,148 @@ names_of(json_t *arr, const char **names, size_t max)
 	return n;
 }
 
+/*
+ * Emits the "victim" or the "identification" object: the fields the reader
+ * sees (field_source), in the SOP's order, sealed ones decrypted.
+ */
+static enum pa_err
+emit_fields(struct emit *em, const struct sop *s, const struct actor *who,
+    const struct consents *cs, json_t *clear, json_t *sealed,
+    const struct sec_case_key *key, const char *case_id, int victim)
+{
+	char path[96], *plain;
+	size_t i, plen;
+	json_t *src;
+	int bad;
+
+	em_obj(em, victim ? "victim" : "identification");
+	for (i = 0; i < s->nfields; i++) {
+		const struct sop_field *f = &s->fields[i];
+
+		if (field_of_victim(f) != victim || (src = field_source(f, who,
+		    cs, 0, clear, sealed, path)) == NULL)
+			continue;
+		if (!f->encrypted) {
+			em_json(em, f->name, src);
+			continue;
+		}
+		bad = open_plain(key, case_id, path, json_string_value(src),
+		    &plain, &plen) != PA_OK;
+		if (!bad) {
+			bad = em_json_text(em, f->name, plain, plen) != 0;
+			sec_plain_free(plain, plen);
+		}
+		if (bad) {
+			log_error("cases: field %s of case %s does not open "
+			    "(integrity)", path, case_id);
+			return PA_UNREADABLE;
+		}
+	}
+	em_end(em);
+	return PA_OK;
+}
+
 /* Renders the case for the caller, inside the caller's transaction. */
 static enum pa_err render(struct db *db, const struct actor *who,
-    struct db_res *row, json_t **out, int commit, struct wf_pre *pre);
+    struct db_res *row, struct emit *em, int commit, struct wf_pre *pre);
 
 enum pa_err
 cases_render(struct db *db, const struct actor *who, struct db_res *row,
     json_t **out)
 {
-	return render(db, who, row, out, 0, NULL);
+	struct emit em;
+	enum pa_err rc;
+
+	em_init(&em, EM_TREE);
+	rc = render(db, who, row, &em, 0, NULL);
+	*out = rc == PA_OK ? em_take_tree(&em) : NULL;
+	em_free(&em);
+	if (rc == PA_OK && *out == NULL)
+		rc = PA_INTERNAL;
+	return rc;
 }
 
 /*
+ * The case as the caller may see it, written through em (a tree for the
+ * writes, text for the read: one renderer, so that both show the same).
  * commit: the audit record of the read is the transaction's last write;
  * it goes with COMMIT (the transaction is over on return, even with no
- * identity read to audit).
+ * identity read to audit). Nothing is audited when rendering fails.
  */
 static enum pa_err
 render(struct db *db, const struct actor *who, struct db_res *row,
-    json_t **out, int commit, struct wf_pre *pre)
+    struct emit *em, int commit, struct wf_pre *pre)
 {
 	const struct sop *s = sop_current();
 	const char *id = db_res_get(row, 0, COL_ID);
 	struct sec_case_key *key = NULL;
 	const char *names[64];
-	struct view v = { NULL, NULL };
-	json_t *idfields = json_array(), *o;
+	char paths[64][96];
+	json_t *clear = NULL, *sealed = NULL;
+	struct consents cs = { NULL, { NULL }, 0 };
 	int64_t version = 0;
+	size_t i, nid = 0;
 	enum pa_err rc;
 	int erased = strcmp(db_res_get(row, 0, COL_ERASED), "t") == 0;
 
-	*out = NULL;
-	if (idfields == NULL)
-		return PA_INTERNAL;
 	if ((rc = cases_open_key(row, &key)) != PA_OK)
 		goto out;
-	if ((rc = case_view(s, who, row, key, 0, &v, idfields, pre)) != PA_OK)
-		goto out;
-	(void)db_res_int64(row, 0, COL_VERSION, &version);
-	o = json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:s, s:s}, s:s, s:s*, "
-		      "s:s, s:b, s:b, s:o, s:o, s:o*}",
-	    "id", id, "reference", db_res_get(row, 0, COL_REF),
-	    "stage", db_res_get(row, 0, COL_STAGE),
-	    "version", (json_int_t)version,
-	    "lead_organisation", "id", db_res_get(row, 0, COL_LEAD),
-	    "name", db_res_get(row, 0, COL_LEAD_NAME),
-	    "kind", db_res_get(row, 0, COL_LEAD_KIND),
-	    "opened_at", db_res_get(row, 0, COL_OPENED),
-	    "sex", db_res_isnull(row, 0, COL_SEX) ? NULL :
-		db_res_get(row, 0, COL_SEX),
-	    "age_band", db_res_get(row, 0, COL_AGE_BAND),
-	    "child", strcmp(db_res_get(row, 0, COL_CHILD), "t") == 0,
-	    "erased", erased, "victim", v.victim, "identification", v.ident,
-	    "assigned_to", db_res_isnull(row, 0, COL_ASSIGNED) ? NULL :
-		json_pack("{s:s}", "user_id",
-		    db_res_get(row, 0, COL_ASSIGNED)));
-	v.victim = v.ident = NULL;
-	if (o == NULL) {
+	clear = json_loads(db_res_get(row, 0, COL_CLEAR), 0, NULL);
+	sealed = cases_sealed_parse(db_res_get(row, 0, COL_FIELDS));
+	cases_consents(row, &cs);
+	if (clear == NULL || sealed == NULL) {
 		rc = PA_INTERNAL;
 		goto out;
 	}
-	if ((rc = workflow_render_pre(db, who, row, key, o, pre)) != PA_OK) {
-		json_decref(o);
+	/* The identity fields shown, in the SOP's order, for the audit. */
+	for (i = 0; i < s->nfields && nid < 64; i++)
+		if (s->fields[i].identity && field_source(&s->fields[i], who,
+		    &cs, 0, clear, sealed, paths[nid]) != NULL) {
+			names[nid] = paths[nid];
+			nid++;
+		}
+	(void)db_res_int64(row, 0, COL_VERSION, &version);
+	em_obj(em, NULL);
+	em_str(em, "id", id);
+	em_str(em, "reference", db_res_get(row, 0, COL_REF));
+	em_str(em, "stage", db_res_get(row, 0, COL_STAGE));
+	em_int(em, "version", (long long)version);
+	em_obj(em, "lead_organisation");
+	em_str(em, "id", db_res_get(row, 0, COL_LEAD));
+	em_str(em, "name", db_res_get(row, 0, COL_LEAD_NAME));
+	em_str(em, "kind", db_res_get(row, 0, COL_LEAD_KIND));
+	em_end(em);
+	em_str(em, "opened_at", db_res_get(row, 0, COL_OPENED));
+	em_str_opt(em, "sex", db_res_isnull(row, 0, COL_SEX) ? NULL :
+	    db_res_get(row, 0, COL_SEX));
+	em_str(em, "age_band", db_res_get(row, 0, COL_AGE_BAND));
+	em_bool(em, "child", strcmp(db_res_get(row, 0, COL_CHILD), "t") == 0);
+	em_bool(em, "erased", erased);
+	if ((rc = emit_fields(em, s, who, &cs, clear, sealed, key, id, 1)) !=
+	    PA_OK ||
+	    (rc = emit_fields(em, s, who, &cs, clear, sealed, key, id, 0)) !=
+	    PA_OK)
+		goto out;
+	if (!db_res_isnull(row, 0, COL_ASSIGNED)) {
+		em_obj(em, "assigned_to");
+		em_str(em, "user_id", db_res_get(row, 0, COL_ASSIGNED));
+		em_end(em);
+	}
+	if (pre != NULL) {
+		/* The workflow reads them again: parsed once is enough. */
+		pre->clear = clear;
+		pre->sealed = sealed;
+		clear = sealed = NULL;
+	}
+	if ((rc = workflow_emit(db, who, row, key, em, pre)) != PA_OK)
+		goto out;
+	em_end(em);
+	if (em_failed(em)) {
+		rc = PA_INTERNAL;
 		goto out;
 	}
 	/* Every read of identity is audited, with the field names. */
-	if (json_array_size(idfields) > 0 && commit) {
+	if (nid > 0 && commit) {
 		struct audit_entry e = { 0 };
 
 		e.user_id = who->user_id;
@@ -1022,22 +1127,17 @@ render(struct db *db, const struct actor *who, struct db_res *row,
 		e.resource_type = "case";
 		e.resource_id = id;
 		e.fields = names;
-		e.nfields = names_of(idfields, names, 64);
+		e.nfields = nid;
 		e.address = who->address;
 		rc = audit_add_commit(db, &e);
-	} else if (json_array_size(idfields) > 0)
-		rc = cases_audit(db, who, "case.read", id, names,
-		    names_of(idfields, names, 64), NULL);
+	} else if (nid > 0)
+		rc = cases_audit(db, who, "case.read", id, names, nid, NULL);
 	else if (commit)
 		rc = db_tx_end(db, PA_OK);
-	if (rc == PA_OK)
-		*out = o;
-	else
-		json_decref(o);
 out:
-	json_decref(v.victim);
-	json_decref(v.ident);
-	json_decref(idfields);
+	json_decref(cs.arr);
+	json_decref(clear);
+	json_decref(sealed);
 	sec_case_key_free(key);
 	return rc;
 }
@@ -1064,13 +1164,13 @@ cases_fetch(struct db *db, const struct actor *who, const char *id, int lock,
 
 static enum pa_err get_once(struct db *db, const struct actor *who,
     const struct cases_signed *s, const char *id, struct actor *caller,
-    json_t **out);
+    char **text, size_t *len);
 
 enum pa_err
 cases_get(struct db *db, const struct actor *who, const char *id,
-    json_t **out)
+    char **text, size_t *len)
 {
-	enum pa_err rc = get_once(db, who, NULL, id, NULL, out);
+	enum pa_err rc = get_once(db, who, NULL, id, NULL, text, len);
 
 	/*
 	 * Another server wrote the audit chain this connection remembered:
@@ -1078,18 +1178,18 @@ cases_get(struct db *db, const struct actor *who, const char *id,
 	 * lock and cannot meet that again.
 	 */
 	if (rc == PA_CONFLICT)
-		rc = get_once(db, who, NULL, id, NULL, out);
+		rc = get_once(db, who, NULL, id, NULL, text, len);
 	return rc;
 }
 
 enum pa_err
 cases_get_signed(struct db *db, const struct cases_signed *s, const char *id,
-    struct actor *who, json_t **out)
+    struct actor *who, char **text, size_t *len)
 {
-	enum pa_err rc = get_once(db, NULL, s, id, who, out);
+	enum pa_err rc = get_once(db, NULL, s, id, who, text, len);
 
 	if (rc == PA_CONFLICT)
-		rc = get_once(db, NULL, s, id, who, out);
+		rc = get_once(db, NULL, s, id, who, text, len);
 	return rc;
 }
 
@@ -1100,13 +1200,16 @@ cases_get_signed(struct db *db, const struct cases_signed *s, const char *id,
  */
 static enum pa_err
 get_once(struct db *db, const struct actor *who, const struct cases_signed *s,
-    const char *id, struct actor *caller, json_t **out)
+    const char *id, struct actor *caller, char **text, size_t *len)
 {
 	struct db_res *row = NULL;
 	struct wf_pre pre;
+	struct emit em;
 	enum pa_err rc;
 
-	*out = NULL;
+	*text = NULL;
+	*len = 0;
+	em_init(&em, EM_TEXT);
 	/*
 	 * A read writes only its audit record; it need not hold the session
 	 * (the guard has just checked it, or the statement does). BEGIN and
@@ -1148,14 +1251,13 @@ get_once(struct db *db, const struct actor *who, const struct cases_signed *s,
 	if (rc == PA_OK)
 		rc = workflow_pre_from_row(&pre, row);
 	if (rc == PA_OK)
-		rc = render(db, who, row, out, 1, &pre);
+		rc = render(db, who, row, &em, 1, &pre);
 	workflow_pre_free(&pre);
 	db_res_free(row);
 	rc = db_tx_end(db, rc);	/* a no-op once committed */
-	if (rc != PA_OK) {
-		json_decref(*out);
-		*out = NULL;
-	}
+	if (rc == PA_OK && (*text = em_take_text(&em, len)) == NULL)
+		rc = PA_INTERNAL;
+	em_free(&em);	/* wipes what was written of a failed read */
 	return rc;
 }
 
@@ -1511,7 +1613,7 @@ cases_update(struct db *db, const struct actor *who, const char *id,
 		goto end;
 	}
 	if ((rc = cases_open_key(row, &key)) != PA_OK ||
-	    (rc = case_view(s, who, row, key, 1, &v, NULL, NULL)) != PA_OK)
+	    (rc = case_view(s, who, row, key, 1, &v)) != PA_OK)
 		goto end;
 	cases_consents(row, &cs);
 	if ((pv && (rc = merge(s, who, "victim", pv, v.victim, touched, &cs,

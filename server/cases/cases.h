@@ -44,8 +44,15 @@ const char *cases_age_band(int age);
 
 enum pa_err cases_create(struct db *db, const struct actor *who,
     json_t *body, json_t **out, struct cases_err *err);
+/*
+ * The case as the caller may see it, as JSON text: the same bytes as
+ * jv_dumps of the case a write answers with. *text (NUL-terminated, *len
+ * bytes) holds victim data: the caller wipes it (explicit_bzero) before
+ * freeing it. NULL on any error. The read's audit record has committed
+ * when PA_OK comes back.
+ */
 enum pa_err cases_get(struct db *db, const struct actor *who, const char *id,
-    json_t **out);
+    char **text, size_t *len);
 /*
  * The same read with the caller's session checked in the case's own
  * statement: one round trip fewer for the most frequent request. th and
@@ -71,7 +78,7 @@ struct cases_signed {
 	void *arg;
 };
 enum pa_err cases_get_signed(struct db *db, const struct cases_signed *s,
-    const char *id, struct actor *who, json_t **out);
+    const char *id, struct actor *who, char **text, size_t *len);
 enum pa_err cases_update(struct db *db, const struct actor *who,
     const char *id, json_t *body, json_t **out, struct cases_err *err);
 enum pa_err cases_erase(struct db *db, const struct actor *who,

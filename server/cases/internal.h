@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "../db/db.h"
+#include "../util/jv.h"
 #include "cases.h"
 
 struct sop;
@@ -138,14 +139,10 @@ enum pa_err event_add(struct db *db, const struct actor *who,
     const char *visibility, json_t *detail, const struct sec_case_key *key,
     const char *text);
 void workflow_init(void);
-/* Adds consents, referrals, notes, services, justice, timeline, unmet
- * needs and the allowed and blocked transitions to a rendered case. */
-enum pa_err workflow_render(struct db *db, const struct actor *who,
-    struct db_res *row, const struct sec_case_key *key, json_t *out);
 /*
  * The workflow's four sets of rows of a case, read with the case itself
  * (case_read): workflow_pre_from_row takes them from its row;
- * workflow_render_pre renders from them and frees them.
+ * workflow_emit renders from them and frees them.
  */
 struct wf_pre {
 	struct db_res *refs, *consents, *services, *events;
@@ -154,8 +151,51 @@ struct wf_pre {
 /* The workflow's rows from a case_read row (COL_WF_*). */
 enum pa_err workflow_pre_from_row(struct wf_pre *p, struct db_res *row);
 void workflow_pre_free(struct wf_pre *p);
-enum pa_err workflow_render_pre(struct db *db, const struct actor *who,
-    struct db_res *row, const struct sec_case_key *key, json_t *out,
+struct emit;
+/*
+ * Emits referrals, unmet needs, justice, consents, services, timeline,
+ * notes and the allowed and blocked transitions as members of the open
+ * object of em. pre: the rows read with the case (taken and freed), or
+ * NULL to read them here.
+ */
+enum pa_err workflow_emit(struct db *db, const struct actor *who,
+    struct db_res *row, const struct sec_case_key *key, struct emit *em,
     struct wf_pre *pre);
+
+/*
+ * emit.c: how a rendered case is written, as a Jansson tree or as JSON text
+ * (the same bytes as jv_dumps of that tree). key is the member's name inside
+ * an object, NULL inside an array (or for the outermost value).
+ */
+#define EM_DEPTH 8
+enum em_kind { EM_TREE, EM_TEXT };
+struct emit {
+	enum em_kind kind;
+	int depth, failed;
+	unsigned char object[EM_DEPTH];	/* each open level: object or array */
+	unsigned int count[EM_DEPTH];	/* its members so far (text) */
+	json_t *stack[EM_DEPTH], *root;	/* tree */
+	struct jv_buf buf;		/* text, wiped */
+};
+void em_init(struct emit *e, enum em_kind kind);
+void em_free(struct emit *e);
+int em_failed(const struct emit *e);
+void em_obj(struct emit *e, const char *key);
+void em_arr(struct emit *e, const char *key);
+void em_end(struct emit *e);
+/* s must not be NULL (json_pack's "s"); em_str_opt omits the member. */
+void em_str(struct emit *e, const char *key, const char *s);
+void em_str_opt(struct emit *e, const char *key, const char *s);
+/* n bytes of text: -1, and nothing emitted, unless json_stringn takes it. */
+int em_strn(struct emit *e, const char *key, const char *s, size_t n);
+void em_int(struct emit *e, const char *key, long long v);
+void em_bool(struct emit *e, const char *key, int v);
+/* A value as it is (borrowed; NULL is a failure). */
+void em_json(struct emit *e, const char *key, json_t *v);
+/* JSON text of any value (a decrypted field): -1 when it is no JSON. */
+int em_json_text(struct emit *e, const char *key, const char *s, size_t n);
+/* The result, or NULL after a failure; both free the emitter. */
+json_t *em_take_tree(struct emit *e);
+char *em_take_text(struct emit *e, size_t *len);
 
 #endif

@@ -313,27 +313,32 @@ seal_text(const struct sec_case_key *key, const char *table,
 	    outlen);
 }
 
-static json_t *
-open_text(const struct sec_case_key *key, const char *table,
-    const char *column, const char *row_id, const char *hex)
+/*
+ * Emits sealed text as member name: -1, with nothing emitted, when it does
+ * not open (erased, integrity) or is no UTF-8.
+ */
+static int
+emit_open_text(struct emit *em, const char *name,
+    const struct sec_case_key *key, const char *table, const char *column,
+    const char *row_id, const char *hex)
 {
 	unsigned char *ct;
 	char *plain = NULL;
 	size_t ctlen, plen;
-	json_t *v = NULL;
+	int r = -1;
 
 	if (key == NULL || hex == NULL || (ct = cases_unhex(hex, &ctlen)) ==
 	    NULL)
-		return NULL;
+		return -1;
 	if (sec_open(key, table, column, row_id, ct, ctlen, &plain, &plen) ==
 	    PA_OK) {
-		v = json_stringn(plain, plen);
+		r = em_strn(em, name, plain, plen);
 		sec_plain_free(plain, plen);
 	} else
 		log_error("workflow: %s.%s of %s does not open (integrity)",
 		    table, column, row_id);
 	free(ct);
-	return v;
+	return r;
 }
 
 /* Appends an event to the case's timeline. body is sealed text or NULL. */
@@ -742,42 +747,61 @@ end:
 }
 
 /* A referral as its sender or receiver sees it; no identity in it. */
+static void
+emit_referral(struct emit *em, struct db_res *r, int i, int with_case)
+{
+	json_t *needs = json_loads(db_res_get(r, i, R_NEEDS), 0, NULL);
+
+#define OPT(col) (db_res_isnull(r, i, col) ? NULL : db_res_get(r, i, col))
+	em_obj(em, NULL);
+	em_str(em, "id", db_res_get(r, i, R_ID));
+	em_str(em, "case_reference", db_res_get(r, i, R_REF));
+	em_obj(em, "from_organisation");
+	em_str(em, "id", db_res_get(r, i, R_FROM));
+	em_str(em, "name", db_res_get(r, i, R_FROM_NAME));
+	em_str(em, "kind", db_res_get(r, i, R_FROM_KIND));
+	em_end(em);
+	em_obj(em, "to_organisation");
+	em_str(em, "id", db_res_get(r, i, R_TO));
+	em_str(em, "name", db_res_get(r, i, R_TO_NAME));
+	em_str(em, "kind", db_res_get(r, i, R_TO_KIND));
+	em_end(em);
+	em_str(em, "service", db_res_get(r, i, R_SERVICE));
+	em_str(em, "urgency", db_res_get(r, i, R_URGENCY));
+	em_str(em, "status", db_res_get(r, i, R_STATUS));
+	em_str(em, "respond_by", db_res_get(r, i, R_RESPOND_BY));
+	em_str(em, "created_at", db_res_get(r, i, R_CREATED));
+	em_str_opt(em, "answered_at", OPT(R_ANSWERED));
+	em_str_opt(em, "decline_reason", OPT(R_DECLINE));
+	em_str_opt(em, "closed_reason", OPT(R_CLOSED_REASON));
+	em_bool(em, "overdue", strcmp(db_res_get(r, i, R_OVERDUE), "t") == 0);
+	em_obj(em, "summary");
+	em_str_opt(em, "sex", OPT(R_SEX));
+	em_str(em, "age_band", db_res_get(r, i, R_AGE_BAND));
+	em_bool(em, "child", strcmp(db_res_get(r, i, R_CHILD), "t") == 0);
+	if (needs != NULL)
+		em_json(em, "urgent_needs", needs);
+	else {
+		em_arr(em, "urgent_needs");
+		em_end(em);
+	}
+	em_end(em);
+#undef OPT
+	/* The case itself only for an organisation that may open it. */
+	if (with_case && strcmp(db_res_get(r, i, R_ACCESS), "t") == 0)
+		em_str(em, "case_id", db_res_get(r, i, R_CASE));
+	em_end(em);
+	json_decref(needs);
+}
+
 static json_t *
 referral_json(struct db_res *r, int i, int with_case)
 {
-	json_t *needs = json_loads(db_res_get(r, i, R_NEEDS), 0, NULL);
-	json_t *o;
+	struct emit em;
 
-#define OPT(col) (db_res_isnull(r, i, col) ? NULL : db_res_get(r, i, col))
-	o = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, "
-		      "s:s, s:s, s:s, s:s, s:s, s:s*, s:s*, s:s*, s:b, "
-		      "s:{s:s*, s:s, s:b, s:o}}",
-	    "id", db_res_get(r, i, R_ID),
-	    "case_reference", db_res_get(r, i, R_REF),
-	    "from_organisation", "id", db_res_get(r, i, R_FROM), "name",
-	    db_res_get(r, i, R_FROM_NAME), "kind", db_res_get(r, i, R_FROM_KIND),
-	    "to_organisation", "id", db_res_get(r, i, R_TO), "name",
-	    db_res_get(r, i, R_TO_NAME), "kind", db_res_get(r, i, R_TO_KIND),
-	    "service", db_res_get(r, i, R_SERVICE),
-	    "urgency", db_res_get(r, i, R_URGENCY),
-	    "status", db_res_get(r, i, R_STATUS),
-	    "respond_by", db_res_get(r, i, R_RESPOND_BY),
-	    "created_at", db_res_get(r, i, R_CREATED),
-	    "answered_at", OPT(R_ANSWERED),
-	    "decline_reason", OPT(R_DECLINE),
-	    "closed_reason", OPT(R_CLOSED_REASON),
-	    "overdue", strcmp(db_res_get(r, i, R_OVERDUE), "t") == 0,
-	    "summary", "sex", OPT(R_SEX), "age_band",
-	    db_res_get(r, i, R_AGE_BAND), "child",
-	    strcmp(db_res_get(r, i, R_CHILD), "t") == 0, "urgent_needs",
-	    needs ? needs : json_array());
-#undef OPT
-	/* The case itself only for an organisation that may open it. */
-	if (o != NULL && with_case &&
-	    strcmp(db_res_get(r, i, R_ACCESS), "t") == 0)
-		json_object_set_new(o, "case_id",
-		    json_string(db_res_get(r, i, R_CASE)));
-	return o;
+	em_init(&em, EM_TREE);
+	emit_referral(&em, r, i, with_case);
+	return em_take_tree(&em);
 }
 
 enum pa_err
@@ -1451,130 +1475,134 @@ event_visible(const struct sop *s, const struct actor *who,
 	    cs->scopes, cs->n);
 }
 
+/*
+ * One timeline entry; with_visibility for a note (its entry in the
+ * timeline and in the notes carries it). PA_UNREADABLE when its text does
+ * not open.
+ */
+static enum pa_err
+emit_event(struct emit *em, struct db_res *ev, int i,
+    const struct sec_case_key *key)
+{
+	json_t *detail = json_loads(db_res_get(ev, i, 8), 0, NULL);
+	enum pa_err rc = PA_OK;
+
+	em_obj(em, NULL);
+	em_str(em, "id", db_res_get(ev, i, 0));
+	em_str(em, "at", db_res_get(ev, i, 1));
+	em_str(em, "kind", db_res_get(ev, i, 5));
+	em_obj(em, "organisation");
+	em_str_opt(em, "id", db_res_isnull(ev, i, 2) ? NULL :
+	    db_res_get(ev, i, 2));
+	em_str_opt(em, "name", db_res_isnull(ev, i, 3) ? NULL :
+	    db_res_get(ev, i, 3));
+	em_end(em);
+	em_str_opt(em, "category", db_res_isnull(ev, i, 6) ? NULL :
+	    db_res_get(ev, i, 6));
+	if (detail != NULL)
+		em_json(em, "detail", detail);
+	else {
+		em_obj(em, "detail");
+		em_end(em);
+	}
+	json_decref(detail);
+	if (!db_res_isnull(ev, i, 9) && emit_open_text(em, "body", key,
+	    "case_events", "body", db_res_get(ev, i, 0),
+	    db_res_get(ev, i, 9)) != 0)
+		rc = PA_UNREADABLE;
+	if (strcmp(db_res_get(ev, i, 5), "note") == 0)
+		em_str(em, "visibility", db_res_get(ev, i, 7));
+	em_end(em);
+	return rc;
+}
+
+/* The timeline, then the notes: the same entries, the notes among them. */
 static enum pa_err
 render_events(struct db_res *ev, const struct actor *who,
-    const struct sec_case_key *key, const struct consents *cs, json_t *out)
+    const struct sec_case_key *key, const struct consents *cs,
+    struct emit *em)
 {
 	const struct sop *s = sop_current();
-	json_t *timeline = json_array(), *notes = json_array(), *e, *detail;
 	enum pa_err rc = PA_OK;
-	int i;
+	int i, pass;
 
-	if (timeline == NULL || notes == NULL) {
-		rc = PA_INTERNAL;
-		goto out;
+	for (pass = 0; pass < 2 && rc == PA_OK; pass++) {
+		em_arr(em, pass == 0 ? "timeline" : "notes");
+		for (i = 0; rc == PA_OK && i < db_res_rows(ev); i++) {
+			if (!event_visible(s, who, ev, i, cs) || (pass == 1 &&
+			    strcmp(db_res_get(ev, i, 5), "note") != 0))
+				continue;
+			rc = emit_event(em, ev, i, key);
+		}
+		em_end(em);
 	}
-	for (i = 0; i < db_res_rows(ev); i++) {
-		if (!event_visible(s, who, ev, i, cs))
-			continue;
-		detail = json_loads(db_res_get(ev, i, 8), 0, NULL);
-		e = json_pack("{s:s, s:s, s:s, s:{s:s*, s:s*}, s:s*, s:o}",
-		    "id", db_res_get(ev, i, 0), "at", db_res_get(ev, i, 1),
-		    "kind", db_res_get(ev, i, 5), "organisation", "id",
-		    db_res_isnull(ev, i, 2) ? NULL : db_res_get(ev, i, 2),
-		    "name", db_res_isnull(ev, i, 3) ? NULL :
-			db_res_get(ev, i, 3),
-		    "category", db_res_isnull(ev, i, 6) ? NULL :
-			db_res_get(ev, i, 6),
-		    "detail", detail ? detail : json_object());
-		if (e == NULL) {
-			rc = PA_INTERNAL;
-			goto out;
-		}
-		if (!db_res_isnull(ev, i, 9)) {
-			json_t *body = open_text(key, "case_events", "body",
-			    db_res_get(ev, i, 0), db_res_get(ev, i, 9));
-
-			if (body == NULL) {
-				json_decref(e);
-				rc = PA_UNREADABLE;
-				goto out;
-			}
-			json_object_set_new(e, "body", body);
-		}
-		if (strcmp(db_res_get(ev, i, 5), "note") == 0) {
-			json_object_set_new(e, "visibility",
-			    json_string(db_res_get(ev, i, 7)));
-			json_array_append(notes, e);
-		}
-		json_array_append_new(timeline, e);
-	}
-	json_object_set(out, "timeline", timeline);
-	json_object_set(out, "notes", notes);
-out:
-	json_decref(timeline);
-	json_decref(notes);
 	return rc;
 }
 
 static enum pa_err
 render_consents(struct db_res *res, const struct sec_case_key *key,
-    int notes_ok, json_t *out)
+    int notes_ok, struct emit *em)
 {
-	json_t *list = json_array(), *c;
-	enum pa_err rc = PA_OK;
 	int i;
 
-	if (list == NULL)
-		return PA_INTERNAL;
+	em_arr(em, "consents");
 	for (i = 0; i < db_res_rows(res); i++) {
-		c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s*, s:s, s:b}",
-		    "id", db_res_get(res, i, 0), "scope", db_res_get(res, i, 1),
-		    "given_by", db_res_get(res, i, 2), "date",
-		    db_res_get(res, i, 3), "recorded_at", db_res_get(res, i, 4),
-		    "withdrawn_at", db_res_isnull(res, i, 5) ? NULL :
-			db_res_get(res, i, 5),
-		    "organisation_id", db_res_get(res, i, 6), "in_force",
-		    db_res_isnull(res, i, 5));
-		/* Its note follows the grants of general notes. */
-		if (c != NULL && !db_res_isnull(res, i, 7) && notes_ok) {
-			json_t *note = open_text(key, "consents", "note",
-			    db_res_get(res, i, 0), db_res_get(res, i, 7));
-
-			if (note != NULL)
-				json_object_set_new(c, "note", note);
-		}
-		if (c == NULL || json_array_append_new(list, c) != 0) {
-			rc = PA_INTERNAL;
-			break;
-		}
+		em_obj(em, NULL);
+		em_str(em, "id", db_res_get(res, i, 0));
+		em_str(em, "scope", db_res_get(res, i, 1));
+		em_str(em, "given_by", db_res_get(res, i, 2));
+		em_str(em, "date", db_res_get(res, i, 3));
+		em_str(em, "recorded_at", db_res_get(res, i, 4));
+		em_str_opt(em, "withdrawn_at", db_res_isnull(res, i, 5) ?
+		    NULL : db_res_get(res, i, 5));
+		em_str(em, "organisation_id", db_res_get(res, i, 6));
+		em_bool(em, "in_force", db_res_isnull(res, i, 5));
+		/* Its note follows the grants of general notes; one that
+		 * does not open is left out. */
+		if (!db_res_isnull(res, i, 7) && notes_ok)
+			(void)emit_open_text(em, "note", key, "consents",
+			    "note", db_res_get(res, i, 0),
+			    db_res_get(res, i, 7));
+		em_end(em);
 	}
-	json_object_set_new(out, "consents", list);
-	return rc;
+	em_end(em);
+	return em_failed(em) ? PA_INTERNAL : PA_OK;
 }
 
 static enum pa_err
-render_services(struct db_res *res, json_t *out)
+render_services(struct db_res *res, struct emit *em)
 {
-	json_t *list = json_array(), *x;
-	enum pa_err rc = PA_OK;
 	int i;
 
-	if (list == NULL)
-		return PA_INTERNAL;
+	em_arr(em, "services");
 	for (i = 0; i < db_res_rows(res); i++) {
-		x = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "id",
-		    db_res_get(res, i, 0), "service", db_res_get(res, i, 1),
-		    "date", db_res_get(res, i, 2), "organisation", "id",
-		    db_res_get(res, i, 3), "name", db_res_get(res, i, 4));
-		if (x == NULL || json_array_append_new(list, x) != 0) {
-			rc = PA_INTERNAL;
-			break;
-		}
+		em_obj(em, NULL);
+		em_str(em, "id", db_res_get(res, i, 0));
+		em_str(em, "service", db_res_get(res, i, 1));
+		em_str(em, "date", db_res_get(res, i, 2));
+		em_obj(em, "organisation");
+		em_str(em, "id", db_res_get(res, i, 3));
+		em_str(em, "name", db_res_get(res, i, 4));
+		em_end(em);
+		em_end(em);
 	}
-	json_object_set_new(out, "services", list);
-	return rc;
+	em_end(em);
+	return em_failed(em) ? PA_INTERNAL : PA_OK;
 }
 
 /* Services referred for that no organisation now holds. */
-static json_t *
-unmet_needs(struct db_res *refs)
+static enum pa_err
+unmet_needs(struct db_res *refs, struct emit *em)
 {
-	json_t *needs = json_array();
+	const char **needs;
 	const char *svc, *st;
-	int i, j, held;
+	int i, j, n = 0, held;
 
-	for (i = 0; needs != NULL && i < db_res_rows(refs); i++) {
+	if ((needs = calloc((size_t)db_res_rows(refs) + 1,
+	    sizeof(*needs))) == NULL)
+		return PA_INTERNAL;
+	em_arr(em, "unmet_needs");
+	for (i = 0; i < db_res_rows(refs); i++) {
 		st = db_res_get(refs, i, R_STATUS);
 		svc = db_res_get(refs, i, R_SERVICE);
 		if (strcmp(st, "declined") != 0 && strcmp(st, "withdrawn") != 0)
@@ -1589,14 +1617,17 @@ unmet_needs(struct db_res *refs)
 				strcmp(s2, "completed") == 0))
 				held = 1;
 		}
-		for (j = 0; !held && j < (int)json_array_size(needs); j++)
-			if (strcmp(json_string_value(json_array_get(needs,
-			    (size_t)j)), svc) == 0)
+		for (j = 0; !held && j < n; j++)
+			if (strcmp(needs[j], svc) == 0)
 				held = 1;
-		if (!held)
-			json_array_append_new(needs, json_string(svc));
+		if (!held) {
+			needs[n++] = svc;
+			em_str(em, NULL, svc);
+		}
 	}
-	return needs;
+	em_end(em);
+	free(needs);
+	return PA_OK;
 }
 
 enum pa_err
@@ -1630,32 +1661,28 @@ workflow_pre_free(struct wf_pre *p)
 	p->clear = p->sealed = NULL;
 }
 
-enum pa_err
-workflow_render(struct db *db, const struct actor *who, struct db_res *row,
-    const struct sec_case_key *key, json_t *out)
-{
-	return workflow_render_pre(db, who, row, key, out, NULL);
-}
-
-enum pa_err
-workflow_render_pre(struct db *db, const struct actor *who,
-    struct db_res *row, const struct sec_case_key *key, json_t *out,
-    struct wf_pre *pre)
-{
-	const struct sop *s = sop_current();
-	const char *case_id = db_res_get(row, 0, COL_ID);
+/* What transition_check said of one transition, for both lists. */
+struct tr_state {
+	int c;
 	const struct sop_requirement *why;
 	const char *missing;
 	char path[96];
-	json_t *allowed = json_array(), *blocked = json_array(), *refs;
+};
+
+enum pa_err
+workflow_emit(struct db *db, const struct actor *who, struct db_res *row,
+    const struct sec_case_key *key, struct emit *em, struct wf_pre *pre)
+{
+	const struct sop *s = sop_current();
+	const char *case_id = db_res_get(row, 0, COL_ID);
 	struct db_res *refs_res = NULL, *consents_res = NULL;
 	struct db_res *services_res = NULL, *events_res = NULL;
+	struct tr_state *tr = NULL;
 	const struct sop_field *nf;
-	json_t *x;
 	struct facts f;
 	enum pa_err rc;
 	size_t i;
-	int c, k;
+	int k, list;
 
 	memset(&f, 0, sizeof(f));
 	if (pre != NULL) {
@@ -1666,16 +1693,11 @@ workflow_render_pre(struct db *db, const struct actor *who,
 		events_res = pre->events;
 		pre->refs = pre->consents = pre->services = pre->events = NULL;
 	}
-	if (allowed == NULL || blocked == NULL || (pre != NULL &&
-	    (refs_res == NULL || consents_res == NULL ||
+	if ((tr = calloc(s->ntransitions + 1, sizeof(*tr))) == NULL ||
+	    (pre != NULL && (refs_res == NULL || consents_res == NULL ||
 		services_res == NULL || events_res == NULL))) {
-		db_res_free(refs_res);
-		db_res_free(consents_res);
-		db_res_free(services_res);
-		db_res_free(events_res);
-		json_decref(allowed);
-		json_decref(blocked);
-		return PA_INTERNAL;
+		rc = PA_INTERNAL;
+		goto out;
 	}
 	if (pre == NULL) {
 		/* Four reads, one round trip. */
@@ -1687,7 +1709,6 @@ workflow_render_pre(struct db *db, const struct actor *who,
 			{ "wf_case_events", a, 1, &events_res },
 		};
 
-		memset(&f, 0, sizeof(f));
 		if ((rc = db_exec_batch(db, calls, 4)) != PA_OK)
 			goto out;
 	}
@@ -1695,49 +1716,68 @@ workflow_render_pre(struct db *db, const struct actor *who,
 	refs_res = NULL;	/* owned by f now */
 	if (rc != PA_OK)
 		goto out;
-	refs = json_array();
-	for (k = 0; refs != NULL && k < db_res_rows(f.refs); k++)
-		if ((x = referral_json(f.refs, k, 0)) != NULL)
-			json_array_append_new(refs, x);
-	json_object_set_new(out, "referrals", refs ? refs : json_array());
-	json_object_set_new(out, "unmet_needs", unmet_needs(f.refs));
-	json_object_set_new(out, "justice", json_pack("{s:s}", "status",
-	    db_res_get(row, 0, COL_JUSTICE)));
+	em_arr(em, "referrals");
+	for (k = 0; k < db_res_rows(f.refs); k++)
+		emit_referral(em, f.refs, k, 0);
+	em_end(em);
+	if ((rc = unmet_needs(f.refs, em)) != PA_OK)
+		goto out;
+	em_obj(em, "justice");
+	em_str(em, "status", db_res_get(row, 0, COL_JUSTICE));
+	em_end(em);
 	nf = note_field(s, "general");
 	if ((rc = render_consents(consents_res, key, nf != NULL &&
 		 sop_field_visible(nf, who->org_kind, who->role, f.cs.scopes,
-		     f.cs.n), out)) != PA_OK ||
-	    (rc = render_services(services_res, out)) != PA_OK ||
-	    (rc = render_events(events_res, who, key, &f.cs, out)) != PA_OK)
+		     f.cs.n), em)) != PA_OK ||
+	    (rc = render_services(services_res, em)) != PA_OK ||
+	    (rc = render_events(events_res, who, key, &f.cs, em)) != PA_OK)
 		goto out;
 	if (strcmp(db_res_get(row, 0, COL_ERASED), "f") == 0)
+		for (i = 0; i < s->ntransitions; i++)
+			tr[i].c = transition_check(s, who, &s->transitions[i],
+			    &f, &tr[i].why, &tr[i].missing, tr[i].path);
+	else
+		for (i = 0; i < s->ntransitions; i++)
+			tr[i].c = -1;	/* an erased case moves no more */
+	for (list = 0; list < 2; list++) {
+		em_arr(em, list == 0 ? "allowed_transitions" :
+					"blocked_transitions");
 		for (i = 0; i < s->ntransitions; i++) {
 			const struct sop_transition *t = &s->transitions[i];
 
-			c = transition_check(s, who, t, &f, &why, &missing,
-			    path);
-			if (c > 0)
-				json_array_append_new(allowed, json_pack(
-				    "{s:s, s:s, s:{s:s, s:s}}", "id", t->id,
-				    "to", t->to, "label", "fr", t->label.fr,
-				    "en", t->label.en));
-			else if (c == 0)
-				json_array_append_new(blocked, json_pack(
-				    "{s:s, s:s, s:{s:s, s:s, s:s*}}", "id",
-				    t->id, "to", t->to, "reason", "code",
-				    "precondition_failed", "message",
-				    reason_text(who, why), "rule",
-				    why ? why->what : missing));
+			if (list == 0 && tr[i].c > 0) {
+				em_obj(em, NULL);
+				em_str(em, "id", t->id);
+				em_str(em, "to", t->to);
+				em_obj(em, "label");
+				em_str(em, "fr", t->label.fr);
+				em_str(em, "en", t->label.en);
+				em_end(em);
+				em_end(em);
+			} else if (list == 1 && tr[i].c == 0) {
+				em_obj(em, NULL);
+				em_str(em, "id", t->id);
+				em_str(em, "to", t->to);
+				em_obj(em, "reason");
+				em_str(em, "code", "precondition_failed");
+				em_str(em, "message",
+				    reason_text(who, tr[i].why));
+				em_str_opt(em, "rule", tr[i].why ?
+				    tr[i].why->what : tr[i].missing);
+				em_end(em);
+				em_end(em);
+			}
 		}
-	json_object_set(out, "allowed_transitions", allowed);
-	json_object_set(out, "blocked_transitions", blocked);
+		em_end(em);
+	}
+	if (em_failed(em))
+		rc = PA_INTERNAL;
 out:
+	free(tr);
 	db_res_free(refs_res);
 	db_res_free(consents_res);
 	db_res_free(services_res);
 	db_res_free(events_res);
 	facts_free(&f);
-	json_decref(allowed);
-	json_decref(blocked);
 	return rc;
 }

@@ -78,10 +78,40 @@ h_case_create(struct req *r)
 	return case_fail(r, rc, &err);
 }
 
+/* The caller the case's statement found (r->who itself): admitted, in the
+ * request's language (Accept-Language), as every other caller is. */
 static enum pa_err
 admit_reader(struct actor *who, void *arg)
 {
 	return req_admit(arg, who);
+}
+
+/* MHD's end of the read's answer: victim data, wiped before it goes. */
+static void
+wipe_free(void *text)
+{
+	explicit_bzero(text, strlen(text));
+	free(text);
+}
+
+/*
+ * Hands the case's text to MHD, with the Content-Type of every JSON answer
+ * (finish() adds the shared headers, as to any answer).
+ */
+static enum pa_err
+case_text(struct req *r, enum pa_err rc, char *text, size_t len)
+{
+	if (rc != PA_OK)
+		return rc;
+	r->resp = MHD_create_response_from_buffer_with_free_callback(len, text,
+	    wipe_free);
+	if (r->resp == NULL) {
+		wipe_free(text);
+		return PA_INTERNAL;
+	}
+	MHD_add_response_header(r->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json; charset=utf-8");
+	return PA_OK;
 }
 
 /*
@@ -93,7 +123,8 @@ enum pa_err
 h_case_get(struct req *r)
 {
 	unsigned char th[32];
-	char idle[16];
+	char idle[16], *text = NULL;
+	size_t len = 0;
 	struct db *db;
 	enum pa_err rc;
 
@@ -106,12 +137,14 @@ h_case_get(struct req *r)
 		if ((rc = auth_session_key(r->token, th, idle)) != PA_OK)
 			return rc;
 		/* The caller is written straight into r->who (admit sets .en). */
-		return cases_get_signed(db, &s, r->params[0], &r->who,
-		    &r->out);
+		rc = cases_get_signed(db, &s, r->params[0], &r->who, &text,
+		    &len);
+		return case_text(r, rc, text, len);
 	}
 	if (req_session_deferred(r) && (rc = req_session_check(r)) != PA_OK)
 		return rc;
-	return cases_get(db, &r->who, r->params[0], &r->out);
+	rc = cases_get(db, &r->who, r->params[0], &text, &len);
+	return case_text(r, rc, text, len);
 }
 
 enum pa_err

@@ -1,4 +1,5 @@
 /* Checks of request objects against a spec of allowed members. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,14 +158,8 @@ jv_check(json_t *obj, const struct jv_field *spec, struct jv_error *err)
 
 /* ------------------------------------------------------------- jv_dumps */
 
-struct jbuf {
-	char *p;
-	size_t len, cap;
-	int failed;
-};
-
-static void
-jb_add(struct jbuf *b, const char *s, size_t n)
+void
+jv_buf_add(struct jv_buf *b, const char *s, size_t n)
 {
 	char *np;
 	size_t cap;
@@ -173,7 +168,18 @@ jb_add(struct jbuf *b, const char *s, size_t n)
 		return;
 	if (b->len + n + 1 > b->cap) {
 		cap = (b->len + n + 1) * 2 + 256;
-		if ((np = realloc(b->p, cap)) == NULL) {
+		if (b->wipe) {
+			/* No copy of the old text left behind by realloc. */
+			if ((np = malloc(cap)) == NULL) {
+				b->failed = 1;
+				return;
+			}
+			if (b->p != NULL) {
+				memcpy(np, b->p, b->len);
+				explicit_bzero(b->p, b->len);
+				free(b->p);
+			}
+		} else if ((np = realloc(b->p, cap)) == NULL) {
 			b->failed = 1;
 			return;
 		}
@@ -184,22 +190,32 @@ jb_add(struct jbuf *b, const char *s, size_t n)
 	b->len += n;
 }
 
+void
+jv_buf_free(struct jv_buf *b)
+{
+	if (b->p != NULL && b->wipe)
+		explicit_bzero(b->p, b->len);	/* nothing past it was written */
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
 /* As jansson's dump_string without flags: the same escapes, "\u%04X". */
-static void
-jb_string(struct jbuf *b, const char *s, size_t n)
+void
+jv_buf_string(struct jv_buf *b, const char *s, size_t n)
 {
 	static const char digits[] = "0123456789ABCDEF";
 	const char *run = s, *end = s + n;
 	char esc[6];
 
-	jb_add(b, "\"", 1);
+	jv_buf_add(b, "\"", 1);
 	for (; s < end; s++) {
 		unsigned char c = (unsigned char)*s;
 		size_t k = 2;
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		jb_add(b, run, (size_t)(s - run));
+		jv_buf_add(b, run, (size_t)(s - run));
 		esc[0] = '\\';
 		switch (c) {
 		case '"': esc[1] = '"'; break;
@@ -215,15 +231,15 @@ jb_string(struct jbuf *b, const char *s, size_t n)
 			esc[5] = digits[c & 15];
 			k = 6;
 		}
-		jb_add(b, esc, k);
+		jv_buf_add(b, esc, k);
 		run = s + 1;
 	}
-	jb_add(b, run, (size_t)(s - run));
-	jb_add(b, "\"", 1);
+	jv_buf_add(b, run, (size_t)(s - run));
+	jv_buf_add(b, "\"", 1);
 }
 
 static void
-jb_value(struct jbuf *b, json_t *v, int depth)
+jb_value(struct jv_buf *b, json_t *v, int depth)
 {
 	char num[32];
 	const char *key;
@@ -237,42 +253,42 @@ jb_value(struct jbuf *b, json_t *v, int depth)
 	}
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		jb_add(b, "{", 1);
+		jv_buf_add(b, "{", 1);
 		json_object_foreach(v, key, x) {
 			if (!first)
-				jb_add(b, ",", 1);
+				jv_buf_add(b, ",", 1);
 			first = 0;
-			jb_string(b, key, strlen(key));
-			jb_add(b, ":", 1);
+			jv_buf_string(b, key, strlen(key));
+			jv_buf_add(b, ":", 1);
 			jb_value(b, x, depth + 1);
 		}
-		jb_add(b, "}", 1);
+		jv_buf_add(b, "}", 1);
 		break;
 	case JSON_ARRAY:
-		jb_add(b, "[", 1);
+		jv_buf_add(b, "[", 1);
 		json_array_foreach(v, i, x) {
 			if (i > 0)
-				jb_add(b, ",", 1);
+				jv_buf_add(b, ",", 1);
 			jb_value(b, x, depth + 1);
 		}
-		jb_add(b, "]", 1);
+		jv_buf_add(b, "]", 1);
 		break;
 	case JSON_STRING:
-		jb_string(b, json_string_value(v), json_string_length(v));
+		jv_buf_string(b, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
-		jb_add(b, num, strlen(num));
+		jv_buf_add(b, num, strlen(num));
 		break;
 	case JSON_TRUE:
-		jb_add(b, "true", 4);
+		jv_buf_add(b, "true", 4);
 		break;
 	case JSON_FALSE:
-		jb_add(b, "false", 5);
+		jv_buf_add(b, "false", 5);
 		break;
 	case JSON_NULL:
-		jb_add(b, "null", 4);
+		jv_buf_add(b, "null", 4);
 		break;
 	default: {	/* a real: jansson's own formatting */
 		char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -280,25 +296,80 @@ jb_value(struct jbuf *b, json_t *v, int depth)
 		if (t == NULL)
 			b->failed = 1;
 		else
-			jb_add(b, t, strlen(t));
+			jv_buf_add(b, t, strlen(t));
 		free(t);
 	}
 	}
 }
 
+void
+jv_buf_value(struct jv_buf *b, json_t *v)
+{
+	if (v == NULL)
+		b->failed = 1;
+	else
+		jb_value(b, v, 0);
+}
+
 char *
 jv_dumps(json_t *v)
 {
-	struct jbuf b = { NULL, 0, 0, 0 };
+	struct jv_buf b = { NULL, 0, 0, 0, 0 };
 
 	if (v == NULL || (!json_is_object(v) && !json_is_array(v)))
 		return NULL;	/* as json_dumps without JSON_ENCODE_ANY */
 	jb_value(&b, v, 0);
-	jb_add(&b, "", 0);
+	jv_buf_add(&b, "", 0);
 	if (b.failed) {
 		free(b.p);
 		return NULL;
 	}
 	b.p[b.len] = '\0';
 	return b.p;
+}
+
+/*
+ * Jansson's check of UTF-8 (utf.c): shortest form, no surrogates, nothing
+ * past U+10FFFF. NUL bytes pass (json_stringn takes them).
+ */
+int
+jv_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	unsigned char c;
+	size_t k, i;
+	int32_t v;
+
+	while (p < end) {
+		c = *p;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c <= 0xC1)
+			return 0;
+		else if (c <= 0xDF) {
+			k = 2;
+			v = c & 0x1F;
+		} else if (c <= 0xEF) {
+			k = 3;
+			v = c & 0x0F;
+		} else if (c <= 0xF4) {
+			k = 4;
+			v = c & 0x07;
+		} else
+			return 0;
+		if ((size_t)(end - p) < k)
+			return 0;
+		for (i = 1; i < k; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return 0;
+			v = (v << 6) | (p[i] & 0x3F);
+		}
+		if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) ||
+		    (k == 3 && v < 0x800) || (k == 4 && v < 0x10000))
+			return 0;
+		p += k;
+	}
+	return 1;
 }

@@ -59,4 +59,24 @@ size_t jv_utf8_len(const char *s);
  */
 char *jv_dumps(json_t *v);
 
+/*
+ * The buffer jv_dumps writes into, for writers of JSON text (cases/'s text
+ * renderer). Start it zeroed; wipe: 1 when it holds victim data, so that
+ * growing and freeing leave no copy behind. After a failed allocation,
+ * failed is set and nothing more is added.
+ */
+struct jv_buf {
+	char *p;
+	size_t len, cap;
+	int failed, wipe;
+};
+void jv_buf_add(struct jv_buf *b, const char *s, size_t n);
+/* A JSON string of n bytes, escaped as json_dumps(JSON_COMPACT) does. */
+void jv_buf_string(struct jv_buf *b, const char *s, size_t n);
+/* Any value, as json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY). */
+void jv_buf_value(struct jv_buf *b, json_t *v);
+void jv_buf_free(struct jv_buf *b);
+/* 1 when s[0..n) is UTF-8 that json_stringn accepts. */
+int jv_utf8_valid(const char *s, size_t n);
+
 #endif

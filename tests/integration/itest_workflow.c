@@ -1301,6 +1301,242 @@ END_TEST
  * with a note), referrals accepted, declined and pending, notes of each
  * visibility, a service, the justice track and the timeline they leave.
  */
+/*
+ * w, the case as a write of s rendered it (the Jansson tree), and the
+ * case as s then reads it (GET, text written by the read's renderer) with
+ * the same extra header: the same bytes, or the test fails. Takes w.
+ */
+static void
+read_is_write(const struct sess *s, const char *id, struct res *w,
+    const char *extra, const char *what)
+{
+	char path[256];
+	size_t at, from;
+	struct res x;
+
+	ck_assert_msg(w->st == 200 || w->st == 201, "%s: %ld %.400s", what,
+	    w->st, w->body);
+	ck_assert_str_eq(jstr(w->j, "id"), id);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s", id);
+	x = call_h(&wf.srv, s, "GET", path, NULL, extra);
+	EXPECT(x, 200, what);
+	for (at = 0; at < w->len && at < x.len && w->body[at] == x.body[at];
+	    at++)
+		;
+	from = at > 120 ? at - 120 : 0;
+	ck_assert_msg(w->len == x.len && at == x.len,
+	    "%s: the read differs from the write's rendering at byte %zu "
+	    "(of %zu and %zu):\n%.240s\n%.240s", what, at, w->len, x.len,
+	    w->body + from, x.body + from);
+	res_free(&x);
+	res_free(w);
+}
+
+/* A PATCH that changes nothing but the version: the case as s sees it. */
+static struct res
+touch(const struct sess *s, const char *id, const char *extra)
+{
+	char path[256], body[64];
+	json_t *c = case_json(s, id);
+
+	snprintf(path, sizeof(path), "/api/v1/cases/%s", id);
+	snprintf(body, sizeof(body), "{\"version\":%lld}",
+	    (long long)json_integer_value(json_object_get(c, "version")));
+	json_decref(c);
+	return call_h(&wf.srv, s, "PATCH", path, body, extra);
+}
+
+#define EN "Accept-Language: en"
+/* Every escape jansson writes, and UTF-8 of 2, 3 and 4 bytes. */
+#define HOSTILE "\"q\" \\ / \t\n\r \001\037\177 é ß حسن 🙂"
+/* What a note may hold of it (no control byte but tab and newlines). */
+#define TEXT "\"q\" \\ / \t\n\r é ß حسن 🙂"
+
+/*
+ * The read writes its text itself; byte for byte it must be what the
+ * writes render, for every part and every kind of value: names with
+ * quotes, backslashes, control characters and non-ASCII UTF-8 (sealed
+ * and clear, strings, integers, arrays, dates), consents with and without
+ * note, referrals in every status, notes of each visibility and category,
+ * services, justice, blocked and allowed transitions, French and English,
+ * a child's case, an erased case, and readers who see less.
+ */
+START_TEST(test_the_read_is_byte_for_byte_the_rendered_case)
+{
+	char id[40], kid[40], cid[40], r[5][40], path[256];
+	char d[11], oldname[256], body[512];
+	struct sess p, chef, g, bko, gao;
+	struct orgs o;
+	struct res w;
+	char *dump;
+
+	orgs_load(&o);
+	today(d);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "police.chef", &chef);
+	login_ok(&wf.srv, "guichet.agent", &g);
+	login_ok(&wf.srv, "refuge.bamako", &bko);
+	login_ok(&wf.srv, "refuge.gao", &gao);
+	create_case(&p,
+	    json_pack("{s:{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:[s,s], s:s, "
+	              "s:s}, s:{s:s, s:s, s:s, s:[s], s:[s,s], s:[s], s:s}}",
+	        "victim", "given_name", "Aïcha \"la\" \\ / ß",
+	        "family_name", "حسن 🙂 O'Brien", "other_names", "tab\there",
+	        "date_of_birth", "1990-02-03", "age_estimate", 35, "sex",
+	        "female", "nationality", "ML", "languages", "bm", "ff",
+	        "phone", "+223 \"60\" 00", "address", "Rue 12\r\nGao \\ é",
+	        "identification", "date", d, "region", "gao", "place",
+	        "Gare \"routière\" 🚌", "exploitation_types",
+	        "sexual_exploitation", "indicators", "debt_bondage",
+	        "documents_confiscated", "urgent_needs", "safe_shelter",
+	        "narrative", "Récit:\n\t\"guillemets\" \\ 🙂 ß"),
+	    id);
+	/* What no request may write, written underneath: control bytes in
+	 * an organisation's name and in a clear value. */
+	sqlv(wf.db, "SELECT name FROM organisations WHERE id = $1", o.police,
+	    NULL, oldname, sizeof(oldname));
+	ck_assert_int_eq(sqln(wf.db, "WITH u AS (UPDATE organisations SET "
+	    "name = name || $1 WHERE id = $2 RETURNING 1) SELECT count(*) "
+	    "FROM u", HOSTILE, o.police), 1);
+	ck_assert_int_eq(sqln(wf.db, "WITH u AS (UPDATE cases SET clear = "
+	    "jsonb_set(clear, '{victim.languages}', jsonb_build_array('fr', "
+	    "$1::text)) WHERE id = $2 RETURNING 1) SELECT count(*) FROM u",
+	    HOSTILE, id), 1);
+
+	/* A new case: blocked transitions, in French and in English. */
+	w = touch(&p, id, NULL);
+	ck_assert_uint_gt(json_array_size(jpath(w.j, "blocked_transitions")),
+	    0);
+	ck_assert_ptr_nonnull(strstr(w.body, "\\u0001\\u001F\x7f"));
+	read_is_write(&p, id, &w, NULL, "new case, French");
+	w = touch(&p, id, EN);
+	read_is_write(&p, id, &w, EN, "new case, English");
+
+	/* Consents without and with a note; referrals in every status. */
+	consent_ok(&p, id, "assistance", "victim", cid);
+	refer_ok(&p, id, o.one_stop, "medical", cid, r[0]);
+	accept_ok(&g, r[0]);
+	refer_ok(&p, id, o.shelter_gao, "shelter", cid, r[1]);
+	w = ref_act(&gao, r[1], "decline",
+	    json_pack("{s:s, s:s}", "reason", "no_capacity", "note", TEXT));
+	EXPECT(w, 200, "decline");
+	res_free(&w);
+	refer_ok(&p, id, o.shelter_bko, "shelter", cid, r[2]);
+	refer_ok(&p, id, o.ngo, "psychosocial", cid, r[3]);
+	w = ref_act(&p, r[3], "withdraw", NULL);
+	EXPECT(w, 200, "withdraw");
+	res_free(&w);
+	refer_ok(&p, id, o.ngo, "legal_aid", cid, r[4]);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/notes", id);
+	/* Notes of each visibility; the psychosocial one the police may not
+	 * read yet, nor the narrative: they see less than the centre. */
+	w = callj(&wf.srv, &g, "POST", path,
+	    json_pack("{s:s, s:s, s:s}", "body", "/Psy " TEXT, "visibility",
+	        "case", "category", "psychosocial"));
+	EXPECT(w, 201, "one-stop centre's note");
+	res_free(&w);
+	w = touch(&g, id, NULL);
+	read_is_write(&g, id, &w, NULL, "one-stop centre's note");
+	w = callj(&wf.srv, &g, "POST", path,
+	    json_pack("{s:s, s:s}", "body", "Org " TEXT, "visibility",
+	        "organisation"));
+	EXPECT(w, 201, "one-stop centre, English");
+	res_free(&w);
+	w = touch(&g, id, EN);
+	read_is_write(&g, id, &w, EN, "one-stop centre, English");
+	w = touch(&p, id, NULL);
+	ck_assert_ptr_null(jpath(w.j, "identification.narrative"));
+	ck_assert_ptr_null(strstr(w.body, "Psy "));
+	ck_assert_ptr_null(strstr(w.body, "Org "));
+	read_is_write(&p, id, &w, NULL, "the police without consent");
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/consents", id);
+	w = callj(&wf.srv, &g, "POST", path,
+	    json_pack("{s:s, s:s, s:s, s:s}", "scope", "share_with_police",
+	        "given_by", "victim", "date", d, "note", "Accord " TEXT));
+	EXPECT(w, 201, "consent with a note");
+	res_free(&w);
+	w = touch(&g, id, NULL);
+	read_is_write(&g, id, &w, NULL, "consent with a note");
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/notes", id);
+	w = callj(&wf.srv, &p, "POST", path,
+	    json_pack("{s:s, s:s, s:s}", "body", "Justice " TEXT,
+	        "visibility", "case", "category", "justice"));
+	EXPECT(w, 201, "police's justice note");
+	res_free(&w);
+	w = touch(&p, id, NULL);
+	read_is_write(&p, id, &w, NULL, "police's justice note");
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/services", id);
+	w = callj(&wf.srv, &g, "POST", path,
+	    json_pack("{s:s, s:s}", "service", "medical", "date", d));
+	EXPECT(w, 201, "service, English");
+	res_free(&w);
+	w = touch(&g, id, EN);
+	read_is_write(&g, id, &w, EN, "service, English");
+	w = ref_act(&g, r[0], "complete", NULL);
+	EXPECT(w, 200, "complete");
+	res_free(&w);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/justice", id);
+	snprintf(body, sizeof(body), "{\"status\":\"complaint\","
+	    "\"note\":\"Plainte \\\"d\\u00e9pos\\u00e9e\\\" \\\\\"}");
+	w = call_h(&wf.srv, &p, "PUT", path, body, EN);
+	read_is_write(&p, id, &w, EN, "justice, English");
+
+	/* The police now see the narrative; the shelter of Bamako, once it
+	 * accepts, sees the case without the justice note. */
+	w = touch(&p, id, NULL);
+	ck_assert_ptr_nonnull(jpath(w.j, "identification.narrative"));
+	ck_assert_ptr_nonnull(jpath(find_by(jpath(w.j, "consents"), "scope",
+	    "share_with_police"), "note"));
+	ck_assert_uint_ge(json_array_size(jpath(w.j, "referrals")), 5);
+	ck_assert_uint_gt(json_array_size(jpath(w.j, "unmet_needs")), 0);
+	read_is_write(&p, id, &w, NULL, "every part, the police");
+	accept_ok(&bko, r[2]);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/services", id);
+	w = callj(&wf.srv, &bko, "POST", path,
+	    json_pack("{s:s, s:s}", "service", "shelter", "date", d));
+	EXPECT(w, 201, "the shelter sees less");
+	res_free(&w);
+	w = touch(&bko, id, NULL);
+	ck_assert_ptr_null(strstr(w.body, "Justice "));
+	read_is_write(&bko, id, &w, NULL, "the shelter sees less");
+	w = touch(&p, id, EN);
+	ck_assert_uint_gt(json_array_size(jpath(w.j, "allowed_transitions")),
+	    0);
+	read_is_write(&p, id, &w, EN, "allowed transitions, English");
+
+	/* A child's case, then the erased case. */
+	create_case(&p,
+	    json_pack("{s:{s:s, s:i, s:s}, s:{s:s, s:s, s:[s]}}", "victim",
+	        "given_name", "Fatoumata \"Fanta\" ß", "age_estimate", 14,
+	        "sex", "female", "identification", "date", d, "region",
+	        "mopti", "exploitation_types", "forced_begging"),
+	    kid);
+	w = touch(&p, kid, NULL);
+	ck_assert(json_is_true(jpath(w.j, "child")));
+	read_is_write(&p, kid, &w, NULL, "a child's case");
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/erase", id);
+	w = call(&wf.srv, &chef, "POST", path, "{}");
+	EXPECT(w, 200, "erase");
+	res_free(&w);
+	/* No write renders an erased case: its read is jansson's own dump
+	 * of what it reads. */
+	w = get_case(&chef, id);
+	EXPECT(w, 200, "an erased case");
+	ck_assert(json_is_true(jpath(w.j, "erased")));
+	ck_assert_ptr_null(jpath(w.j, "victim.given_name"));
+	dump = json_dumps(w.j, JSON_COMPACT);
+	ck_assert_ptr_nonnull(dump);
+	ck_assert_msg(strlen(dump) == w.len && memcmp(dump, w.body, w.len) ==
+	    0, "an erased case: not jansson's bytes:\n%.300s", w.body);
+	free(dump);
+	res_free(&w);
+
+	sqlv(wf.db, "WITH u AS (UPDATE organisations SET name = $1 WHERE "
+	    "id = $2 RETURNING 1) SELECT count(*) FROM u", oldname, o.police,
+	    body, sizeof(body));
+}
+END_TEST
+
 START_TEST(test_the_read_answers_as_a_write_renders)
 {
 	char id[40], cid[40], share[40], r1[40], r2[40], r3[40], path[256];
@@ -1529,6 +1765,7 @@ workflow_suite(void)
 	tcase_add_test(tc, test_case_list_shows_the_next_deadline);
 	tcase_add_test(tc, test_services_and_the_justice_track);
 	tcase_add_test(tc, test_the_read_answers_as_a_write_renders);
+	tcase_add_test(tc, test_the_read_is_byte_for_byte_the_rendered_case);
 	tcase_add_test(tc,
 	    test_a_pending_referral_cannot_be_accepted_after_erasure);
 	suite_add_tcase(s, tc);

@@ -475,6 +475,52 @@ static const struct {
 	{ "a.b:00;c.d:11", NULL },
 };
 
+/*
+ * The text renderer takes decrypted text as a string exactly when
+ * json_stringn does: every 1-, 2- and 3-byte sequence, and 4-byte ones
+ * around the edges (surrogates, overlong forms, past U+10FFFF).
+ */
+START_TEST(test_jv_utf8_valid_agrees_with_jansson)
+{
+	static const unsigned char lead4[] = { 0xF0, 0xF4, 0xF5, 0xFF };
+	static const unsigned char mid[] = { 0x80, 0x8F, 0x90, 0xBF, 0xC0 };
+	unsigned char b[4];
+	unsigned int i, j, k, l;
+	json_t *v;
+
+	for (i = 0; i < 256; i++)
+		for (j = 0; j < 256; j++) {
+			b[0] = (unsigned char)i;
+			b[1] = (unsigned char)j;
+			for (k = 1; k <= 2; k++) {
+				v = json_stringn((const char *)b, k);
+				ck_assert_int_eq(jv_utf8_valid((const char *)b,
+				    k), v != NULL);
+				json_decref(v);
+			}
+			for (k = 0x80; k < 0xC1; k += 0x3F) {
+				b[2] = (unsigned char)k;
+				v = json_stringn((const char *)b, 3);
+				ck_assert_int_eq(jv_utf8_valid((const char *)b,
+				    3), v != NULL);
+				json_decref(v);
+			}
+		}
+	for (i = 0; i < sizeof(lead4); i++)
+		for (j = 0; j < sizeof(mid); j++)
+			for (l = 0; l < sizeof(mid); l++) {
+				b[0] = lead4[i];
+				b[1] = mid[j];
+				b[2] = mid[l];
+				b[3] = 0x80;
+				v = json_stringn((const char *)b, 4);
+				ck_assert_int_eq(jv_utf8_valid((const char *)b,
+				    4), v != NULL);
+				json_decref(v);
+			}
+}
+END_TEST
+
 START_TEST(test_cases_sealed_parse_table)
 {
 	json_t *o = cases_sealed_parse(sealed[_i].in);
@@ -529,6 +575,7 @@ json_suite(void)
 	tcase_add_loop_test(tc, test_jv_utf8_len_counts_characters, 0,
 	    (int)(sizeof(lens) / sizeof(lens[0])));
 	tcase_add_test(tc, test_jv_dumps_writes_what_jansson_writes);
+	tcase_add_test(tc, test_jv_utf8_valid_agrees_with_jansson);
 	tcase_add_loop_test(tc, test_cases_sealed_parse_table, 0,
 	    (int)(sizeof(sealed) / sizeof(sealed[0])));
 	suite_add_tcase(s, tc);
