@@ -19,6 +19,7 @@
 #include "sop/cli.h"
 #include "stats/stats.h"
 #include "sop/sop.h"
+#include "util/jv.h"
 
 #ifndef PASSERELLE_VERSION
 #define PASSERELLE_VERSION "0.0.0"
@@ -539,6 +540,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (sec_init() != 0)
 		return fail("libsodium cannot start");
+	jv_wipe_jansson();
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage();

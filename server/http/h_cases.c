@@ -86,14 +86,6 @@ admit_reader(struct actor *who, void *arg)
 	return req_admit(arg, who);
 }
 
-/* MHD's end of the read's answer: victim data, wiped before it goes. */
-static void
-wipe_free(void *text)
-{
-	explicit_bzero(text, strlen(text));
-	free(text);
-}
-
 /*
  * Hands the case's text to MHD, with the Content-Type of every JSON answer
  * (finish() adds the shared headers, as to any answer).
@@ -103,10 +95,15 @@ case_text(struct req *r, enum pa_err rc, char *text, size_t len)
 {
 	if (rc != PA_OK)
 		return rc;
+	/* jv_text_free wipes strlen(text) bytes: JSON text holds no NUL. */
+	if (strlen(text) != len) {
+		jv_text_free(text);
+		return PA_INTERNAL;
+	}
 	r->resp = MHD_create_response_from_buffer_with_free_callback(len, text,
-	    wipe_free);
+	    jv_text_free);
 	if (r->resp == NULL) {
-		wipe_free(text);
+		jv_text_free(text);
 		return PA_INTERNAL;
 	}
 	MHD_add_response_header(r->resp, MHD_HTTP_HEADER_CONTENT_TYPE,

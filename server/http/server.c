@@ -318,10 +318,11 @@ json_response(char *text)
 
 	if (text == NULL)
 		return NULL;
-	resp = MHD_create_response_from_buffer(strlen(text), text,
-	    MHD_RESPMEM_MUST_FREE);
+	/* An answer may hold victim data: wiped when libmicrohttpd is done. */
+	resp = MHD_create_response_from_buffer_with_free_callback(strlen(text),
+	    text, jv_text_free);
 	if (resp == NULL) {
-		free(text);
+		jv_text_free(text);
 		return NULL;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,

@@ -1,6 +1,8 @@
 /* Checks of request objects against a spec of allowed members. */
 #include <stdint.h>
 #include <stdio.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +168,10 @@ jv_buf_add(struct jv_buf *b, const char *s, size_t n)
 
 	if (b->failed)
 		return;
+	if (n > (SIZE_MAX - 257) / 2 - b->len) {	/* cap would wrap */
+		b->failed = 1;
+		return;
+	}
 	if (b->len + n + 1 > b->cap) {
 		cap = (b->len + n + 1) * 2 + 256;
 		if (b->wipe) {
@@ -314,14 +320,15 @@ jv_buf_value(struct jv_buf *b, json_t *v)
 char *
 jv_dumps(json_t *v)
 {
-	struct jv_buf b = { NULL, 0, 0, 0, 0 };
+	/* Answers hold victim data: no copy left behind as it grows. */
+	struct jv_buf b = { NULL, 0, 0, 0, 1 };
 
 	if (v == NULL || (!json_is_object(v) && !json_is_array(v)))
 		return NULL;	/* as json_dumps without JSON_ENCODE_ANY */
 	jb_value(&b, v, 0);
 	jv_buf_add(&b, "", 0);
 	if (b.failed) {
-		free(b.p);
+		jv_buf_free(&b);
 		return NULL;
 	}
 	b.p[b.len] = '\0';
@@ -372,4 +379,27 @@ jv_utf8_valid(const char *s, size_t n)
 		p += k;
 	}
 	return 1;
+}
+
+void
+jv_text_free(void *text)
+{
+	if (text != NULL)
+		explicit_bzero(text, strlen(text));
+	free(text);
+}
+
+/* Jansson's frees, wiped first (jv_wipe_jansson). */
+static void
+wiping_free(void *p)
+{
+	if (p != NULL)
+		explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+void
+jv_wipe_jansson(void)
+{
+	json_set_alloc_funcs(malloc, wiping_free);
 }

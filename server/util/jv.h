@@ -60,6 +60,20 @@ size_t jv_utf8_len(const char *s);
 char *jv_dumps(json_t *v);
 
 /*
+ * Frees JSON text after wiping it (JSON text holds no NUL byte: strlen is
+ * its length); for libmicrohttpd's free callbacks of answers that may hold
+ * victim data.
+ */
+void jv_text_free(void *text);
+
+/*
+ * From now on, every block Jansson frees (parsed values, its lexer's
+ * buffers, objects) is wiped first: decrypted values pass through them.
+ * Called once at start, before any thread.
+ */
+void jv_wipe_jansson(void);
+
+/*
  * The buffer jv_dumps writes into, for writers of JSON text (cases/'s text
  * renderer). Start it zeroed; wipe: 1 when it holds victim data, so that
  * growing and freeing leave no copy behind. After a failed allocation,
