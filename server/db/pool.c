@@ -444,7 +444,8 @@ db_exec(struct db *d, const char *name, const struct db_arg *args, int nargs,
 		lens[i] = args[i].len;
 		fmts[i] = args[i].binary ? 1 : 0;
 	}
-	r = PQexecPrepared(d->conn, name, nargs, vals, lens, fmts, 0);
+	r = PQexecPrepared(d->conn, name, nargs, nargs > 0 ? vals : NULL,
+	    nargs > 0 ? lens : NULL, nargs > 0 ? fmts : NULL, 0);
 	st = PQresultStatus(r);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		rc = map_error(d, name, r);
@@ -489,7 +490,9 @@ db_exec_batch(struct db *d, struct db_call *calls, int n)
 			fmts[k] = calls[i].args[k].binary ? 1 : 0;
 		}
 		if (PQsendQueryPrepared(d->conn, calls[i].name, calls[i].nargs,
-		    vals, lens, fmts, 0) != 1) {
+		    calls[i].nargs > 0 ? vals : NULL,
+		    calls[i].nargs > 0 ? lens : NULL,
+		    calls[i].nargs > 0 ? fmts : NULL, 0) != 1) {
 			rc = map_error(d, calls[i].name, NULL);
 			break;
 		}
