@@ -108,13 +108,20 @@ auth_allowed(const struct actor *a, enum auth_action act)
 	return 0;
 }
 
+/*
+ * The longest list, every role with every kind, takes 922 bytes. A list
+ * that would not fit is left empty (no pair: nobody) rather than cut, and
+ * test_access checks every list against auth_allowed.
+ */
+#define PAIRS_MAX 2048
+
 const char *
 auth_allowed_pairs(enum auth_action act)
 {
-	/* Built once, at the first call (auth_init makes it). */
-	static char lists[ACT_COUNT][1024];
+	/* Built once, by auth_init, before any thread. */
+	static char lists[ACT_COUNT][PAIRS_MAX];
 	static int made;
-	size_t r, k, n;
+	size_t r, k, n, len;
 	int g, act_i;
 
 	if (!made) {
@@ -132,12 +139,19 @@ auth_allowed_pairs(enum auth_action act)
 						    (table[act_i][g].kinds &
 						    (1u << k)) == 0)
 							continue;
+						len = strlen(roles[r]) +
+						    strlen(kinds[k]) + 2;
+						if (n + len + 2 > PAIRS_MAX) {
+							n = 1;	/* see above */
+							goto done;
+						}
 						n += (size_t)snprintf(out + n,
-						    sizeof(lists[0]) - n,
-						    "%s%s:%s", n > 1 ? "," : "",
-						    roles[r], kinds[k]);
+						    PAIRS_MAX - n, "%s%s:%s",
+						    n > 1 ? "," : "", roles[r],
+						    kinds[k]);
 						break;
 					}
+done:
 			out[n++] = '}';
 			out[n] = '\0';
 		}

@@ -188,6 +188,58 @@ START_TEST(test_access_table)
 }
 END_TEST
 
+/*
+ * The same table as the "role:kind" pairs the case read's statement
+ * filters on (auth_allowed_pairs): for every action, exactly the pairs
+ * auth_allowed allows, none cut, in a well-formed text[] literal; the
+ * widest action (every role of every kind) included.
+ */
+START_TEST(test_access_pairs_are_the_table)
+{
+	char pair[64], *list, *tok, *save = NULL;
+	size_t r, k, n;
+	int act, found;
+	struct actor a;
+
+	for (act = 0; act < ACT_COUNT; act++) {
+		const char *text = auth_allowed_pairs((enum auth_action)act);
+		size_t len = strlen(text);
+
+		ck_assert_msg(len >= 2 && text[0] == '{' && text[len - 1] == '}',
+		    "%s: %s", actions[act], text);
+		list = strndup(text + 1, len - 2);
+		ck_assert_ptr_nonnull(list);
+		n = 0;
+		for (tok = strtok_r(list, ",", &save); tok != NULL;
+		     tok = strtok_r(NULL, ",", &save))
+			n++;
+		free(list);
+		for (r = 0; r < NROLES; r++)
+			for (k = 0; k < NKINDS; k++) {
+				actor_of(&a, roles[r], kinds[k]);
+				snprintf(pair, sizeof(pair), "%s:%s", roles[r],
+				    kinds[k]);
+				list = strndup(text + 1, len - 2);
+				ck_assert_ptr_nonnull(list);
+				found = 0;
+				for (tok = strtok_r(list, ",", &save);
+				     tok != NULL; tok = strtok_r(NULL, ",", &save))
+					found |= strcmp(tok, pair) == 0;
+				free(list);
+				ck_assert_msg(found == auth_allowed(&a,
+				    (enum auth_action)act), "%s, %s: listed %d",
+				    actions[act], pair, found);
+				if (found)
+					n--;
+			}
+		ck_assert_msg(n == 0, "%s: %zu pairs of no role and kind",
+		    actions[act], n);
+	}
+	/* Out of range: nobody. */
+	ck_assert_str_eq(auth_allowed_pairs(ACT_COUNT), "{}");
+}
+END_TEST
+
 START_TEST(test_access_committee_and_administration_never_see_victims)
 {
 	static const char *const never[] = { "committee", "administration" };
@@ -523,6 +575,7 @@ access_suite(void)
 	tcase_add_loop_test(tc, test_access_unknown_role_or_kind_gets_nothing,
 	    0, (int)(sizeof(strangers) / sizeof(strangers[0])));
 	tcase_add_test(tc, test_access_null_actor_gets_nothing);
+	tcase_add_test(tc, test_access_pairs_are_the_table);
 	tcase_add_test(tc, test_access_out_of_range_action_is_refused);
 	suite_add_tcase(s, tc);
 
