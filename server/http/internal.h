@@ -164,6 +164,7 @@ struct req {
 	int too_large;
 	int guarded;		/* guard() already ran, before the body */
 	int session_deferred;	/* ROUTE_SESSION_IN_HANDLER: who not known */
+	int csrf_ok;		/* the guard checked the CSRF token */
 	enum { OFFLOAD_NONE, OFFLOAD_QUEUED, OFFLOAD_DONE } offload;
 	enum pa_err offload_rc;	/* the offloaded handler's answer */
 	size_t dropped;		/* body bytes dropped past the limit */

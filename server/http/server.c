@@ -679,7 +679,8 @@ same_site(struct req *r)
 static enum pa_err
 admit(struct req *r)
 {
-	if (!auth_csrf_ok(r->token, req_header(r, "X-CSRF-Token")))
+	if (!r->csrf_ok &&
+	    !auth_csrf_ok(r->token, req_header(r, "X-CSRF-Token")))
 		return req_fail(r, PA_FORBIDDEN, NULL,
 		    "jeton CSRF absent ou invalide",
 		    "missing or invalid CSRF token");
@@ -727,9 +728,9 @@ req_admit(struct req *r, const struct actor *who)
  * Checks before any handler runs: the request's site (of every write, and
  * of the reads marked ROUTE_SAME_SITE), then for ROUTE_AUTH the session and
  * what admit asks. A ROUTE_SESSION_IN_HANDLER route whose request carries
- * a session token and its CSRF token leaves the session
- * to its handler; any other request of it is checked here, so that every
- * answer (401 before 403) stays the same.
+ * a session token and its CSRF token leaves the session to its handler;
+ * any other request of it is checked here, so that every answer (401
+ * before 403) stays the same.
  */
 static enum pa_err
 guard(struct req *r)
@@ -747,6 +748,7 @@ guard(struct req *r)
 		return PA_NO_SESSION;
 	if ((r->route->flags & ROUTE_SESSION_IN_HANDLER) != 0 &&
 	    auth_csrf_ok(r->token, req_header(r, "X-CSRF-Token"))) {
+		r->csrf_ok = 1;	/* admit need not check it again */
 		r->session_deferred = 1;
 		return PA_OK;
 	}
