@@ -486,6 +486,17 @@ reads_of(const char *case_id)
 	    case_id, NULL);
 }
 
+/* A GET of path as s answers status with the error code (in French). */
+static void
+read_answers(const struct sess *s, const char *path, long status,
+    const char *code)
+{
+	struct res x = call(&acc.srv, s, "GET", path, NULL);
+
+	ck_assert_error(&x.r, status, code);
+	res_free(&x);
+}
+
 START_TEST(test_the_case_read_checks_its_session_like_every_request)
 {
 	static const char nowhere[] = "0b6f3f7e-3c1e-4f57-9d7a-5a1b2c3d4e5f";
@@ -532,12 +543,8 @@ START_TEST(test_the_case_read_checks_its_session_like_every_request)
 	    "FROM sessions WHERE user_id = $1",
 	    s.user_id, NULL, seen, sizeof(seen));
 	ck_assert_str_eq(seen, "true");
-	x = call(&acc.srv, &s, "GET", other_path, NULL);
-	ck_assert_error(&x.r, 404, "not_found");
-	res_free(&x);
-	x = call(&acc.srv, &s, "GET", "/api/v1/cases/not-a-case", NULL);
-	ck_assert_error(&x.r, 404, "not_found");
-	res_free(&x);
+	read_answers(&s, other_path, 404, "not_found");
+	read_answers(&s, "/api/v1/cases/not-a-case", 404, "not_found");
 
 	/* Another field organisation: 404, as for no case at all. */
 	n = reads_of(id);
@@ -556,9 +563,7 @@ START_TEST(test_the_case_read_checks_its_session_like_every_request)
 	/* A wrong or missing CSRF token: 403, as everywhere. */
 	bad = s;
 	snprintf(bad.csrf, sizeof(bad.csrf), "%s", "x");
-	x = call(&acc.srv, &bad, "GET", path, NULL);
-	ck_assert_error(&x.r, 403, "forbidden");
-	res_free(&x);
+	read_answers(&bad, path, 403, "forbidden");
 	none = s;
 	none.csrf[0] = '\0';
 	x = call_h(&acc.srv, &none, "GET", path, NULL, "Accept-Language: en");
@@ -588,20 +593,14 @@ START_TEST(test_the_case_read_checks_its_session_like_every_request)
 	/* A role that never reaches a case: 403, whatever the id, also in
 	 * the case's own organisation (an auditor of the police). */
 	login_ok(&acc.srv, "admin", &admin);
-	x = call(&acc.srv, &admin, "GET", path, NULL);
-	ck_assert_error(&x.r, 403, "forbidden");
-	res_free(&x);
-	x = call(&acc.srv, &admin, "GET", other_path, NULL);
-	ck_assert_error(&x.r, 403, "forbidden");
-	res_free(&x);
+	read_answers(&admin, path, 403, "forbidden");
+	read_answers(&admin, other_path, 403, "forbidden");
 	login_ok(&acc.srv, "police.chef", &chef);
 	ck_assert_int_eq(harness_exec(acc.db,
 	                     "UPDATE users SET role = 'auditor' WHERE "
 	                     "username = 'police.chef'"),
 	    0);
-	x = call(&acc.srv, &chef, "GET", path, NULL);
-	ck_assert_error(&x.r, 403, "forbidden");
-	res_free(&x);
+	read_answers(&chef, path, 403, "forbidden");
 	ck_assert_int_eq(harness_exec(acc.db,
 	                     "UPDATE users SET role = 'supervisor' WHERE "
 	                     "username = 'police.chef'"),
@@ -617,18 +616,14 @@ START_TEST(test_the_case_read_checks_its_session_like_every_request)
 	                     "interval '2 hours' WHERE user_id = (SELECT id "
 	                     "FROM users WHERE username = 'police.agent')"),
 	    0);
-	x = call(&acc.srv, &s, "GET", path, NULL);
-	ck_assert_error(&x.r, 401, "unauthenticated");
-	res_free(&x);
+	read_answers(&s, path, 401, "unauthenticated");
 	ck_assert_int_eq(harness_exec(acc.db,
 	                     "UPDATE sessions SET last_seen = now(), "
 	                     "expires_at = now() - interval '1 second' WHERE "
 	                     "user_id = (SELECT id FROM users WHERE username = "
 	                     "'police.agent')"),
 	    0);
-	x = call(&acc.srv, &s, "GET", path, NULL);
-	ck_assert_error(&x.r, 401, "unauthenticated");
-	res_free(&x);
+	read_answers(&s, path, 401, "unauthenticated");
 	ck_assert_int_eq(harness_exec(acc.db,
 	                     "UPDATE sessions SET expires_at = now() + "
 	                     "interval '1 hour' WHERE user_id = (SELECT id "
@@ -636,9 +631,7 @@ START_TEST(test_the_case_read_checks_its_session_like_every_request)
 	                     "UPDATE users SET active = false WHERE username = "
 	                     "'police.agent'"),
 	    0);
-	x = call(&acc.srv, &s, "GET", path, NULL);
-	ck_assert_error(&x.r, 401, "unauthenticated");
-	res_free(&x);
+	read_answers(&s, path, 401, "unauthenticated");
 	ck_assert_int_eq(harness_exec(acc.db,
 	                     "UPDATE users SET active = true WHERE username = "
 	                     "'police.agent'"),
@@ -650,15 +643,9 @@ START_TEST(test_the_case_read_checks_its_session_like_every_request)
 	EXPECT(x, 204, "logout");
 	res_free(&x);
 	n = reads_of(id);
-	x = call(&acc.srv, &s, "GET", path, NULL);
-	ck_assert_error(&x.r, 401, "unauthenticated");
-	res_free(&x);
-	x = call(&acc.srv, &s, "GET", "/api/v1/cases/not-a-case", NULL);
-	ck_assert_error(&x.r, 401, "unauthenticated");
-	res_free(&x);
-	x = call(&acc.srv, &bad, "GET", path, NULL);
-	ck_assert_error(&x.r, 401, "unauthenticated");
-	res_free(&x);
+	read_answers(&s, path, 401, "unauthenticated");
+	read_answers(&s, "/api/v1/cases/not-a-case", 401, "unauthenticated");
+	read_answers(&bad, path, 401, "unauthenticated");
 	/* With a body too: the session first, as on every route. */
 	x = call(&acc.srv, &s, "GET", path, "{}");
 	ck_assert_error(&x.r, 401, "unauthenticated");
