@@ -455,6 +455,30 @@ cmd_keygen(struct config *c, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The SQL of one of the server's statements, as it prepares it: the
+ * benchmark runs the case read's own statements under pgbench, so that
+ * "the database alone" does exactly the read's database work.
+ */
+static int
+cmd_statement(struct config *c, int argc, char **argv)
+{
+	struct auth_settings as;
+	const char *sql;
+
+	(void)c;
+	if (argc != 1)
+		return fail("usage: passerelle statement NAME");
+	memset(&as, 0, sizeof(as));	/* statements only: no session runs */
+	auth_init(&as);
+	cases_init();
+	stats_init();
+	if ((sql = db_stmt_sql(argv[0])) == NULL)
+		return fail("no statement of that name");
+	printf("%s\n", sql);
+	return 0;
+}
+
 static const struct cmd cmds[] = {
 	{ "serve", cmd_serve, "passerelle serve [settings]",
 	    "Serves the API and the browser application until SIGTERM or "
@@ -495,6 +519,10 @@ static const struct cmd cmds[] = {
 	    "statistics), each in its own\ntransaction with its audit record. "
 	    "--dry-run lists the cases (id and\nclosing date) and changes "
 	    "nothing. Idempotent: run it daily." },
+	{ "statement", cmd_statement, "passerelle statement NAME",
+	    "Prints the SQL of the server's prepared statement NAME (for "
+	    "benchmarks:\nscripts/bench runs the case read's own statements "
+	    "under pgbench)." },
 	{ "seed", cmd_seed, "passerelle seed --demo | --synthetic N",
 	    "--demo creates fictional organisations of every kind and one "
 	    "account per\nrole, and prints them with their password "

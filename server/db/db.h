@@ -42,6 +42,8 @@ struct db_arg {
 
 /* Registers statements; call before db_pool_open. n at most 1024 in all. */
 void db_stmts_add(const struct db_stmt *tab, size_t n);
+/* The SQL of the registered statement name, or NULL. */
+const char *db_stmt_sql(const char *name);
 
 /*
  * Opens size connections to url (connections that fail now are retried on

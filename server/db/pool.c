@@ -85,6 +85,17 @@ db_stmts_add(const struct db_stmt *tab, size_t n)
 	}
 }
 
+const char *
+db_stmt_sql(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nstmts; i++)
+		if (strcmp(stmts[i]->name, name) == 0)
+			return stmts[i]->sql;
+	return NULL;
+}
+
 /* Opens one connection with our session settings; NULL on failure. */
 static PGconn *
 connect_one(const char *url, int timeout_s, int readonly)

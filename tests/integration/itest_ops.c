@@ -350,6 +350,68 @@ START_TEST(test_retention_rejects_bad_usage)
 }
 END_TEST
 
+/* ---------------------------------------------------------- statements */
+
+/*
+ * `passerelle statement NAME` prints the SQL the server prepares under that
+ * name (scripts/bench runs the case read's own statements under pgbench):
+ * the text PostgreSQL accepts, with the parameters the server binds.
+ */
+START_TEST(test_statement_prints_what_the_server_prepares)
+{
+	static const struct {
+		const char *name, *has;
+		int nparams;
+	} want[] = { { "case_read_signed", "WITH hit AS (", 4 },
+		{ "audit_append_commit", "UPDATE audit_heads", 13 } };
+	char out[16384], *sql;
+	size_t i, n;
+	int rc;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const char *args[] = { "statement", want[i].name, NULL };
+		char dollar[16];
+
+		rc = env_run(&oe, NULL, args, out, sizeof(out));
+		ck_assert_msg(rc == 0 && strstr(out, want[i].has) != NULL,
+		    "%s: exit %d: %.300s", want[i].name, rc, out);
+		snprintf(dollar, sizeof(dollar), "$%d", want[i].nparams);
+		ck_assert_msg(strstr(out, dollar) != NULL, "%s: no %s",
+		    want[i].name, dollar);
+		snprintf(dollar, sizeof(dollar), "$%d", want[i].nparams + 1);
+		ck_assert_msg(strstr(out, dollar) == NULL, "%s: a %s",
+		    want[i].name, dollar);
+		n = strlen(out) + 64;
+		sql = malloc(n);
+		ck_assert_ptr_nonnull(sql);
+		snprintf(sql, n, "PREPARE t AS %s; DEALLOCATE t", out);
+		ck_assert_msg(harness_exec(oe.db, sql) == 0,
+		    "%s does not prepare", want[i].name);
+		free(sql);
+	}
+}
+END_TEST
+
+START_TEST(test_statement_rejects_bad_usage)
+{
+	const char *bad[][4] = { { "statement", NULL },
+		{ "statement", "case_read_signed", "audit_insert", NULL },
+		{ "statement", "no_such_statement", NULL } };
+	const char *why[] = { "usage: passerelle statement NAME",
+		"usage: passerelle statement NAME",
+		"no statement of that name" };
+	char out[4096];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rc = env_run(&oe, NULL, bad[i], out, sizeof(out));
+		ck_assert_msg(rc == 1 && strstr(out, why[i]) != NULL,
+		    "case %zu: exit %d: %s", i, rc, out);
+	}
+}
+END_TEST
+
 /* ------------------------------------------------------------ upgrades */
 
 START_TEST(test_migrate_status_lists_applied_and_pending)
@@ -446,6 +508,8 @@ ops_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_migrate_status_lists_applied_and_pending);
 	tcase_add_test(tc, test_serve_refuses_a_newer_schema);
+	tcase_add_test(tc, test_statement_prints_what_the_server_prepares);
+	tcase_add_test(tc, test_statement_rejects_bad_usage);
 	suite_add_tcase(s, tc);
 	return s;
 }
