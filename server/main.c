@@ -56,6 +56,15 @@ unexpected(int argc, char **argv, int from)
 	return fail(line);
 }
 
+/* The modules' settings and prepared statements. */
+static void
+modules_init(const struct auth_settings *as)
+{
+	auth_init(as);
+	cases_init();
+	stats_init();
+}
+
 /*
  * Everything a command that touches data needs: the key ring, password
  * hashing, the modules' statements, a current schema and the pool.
@@ -85,9 +94,7 @@ boot(struct config *c, struct sec_master **master, long pool, int check_key)
 	as.throttle_account = c->throttle_account;
 	as.throttle_address = c->throttle_address;
 	as.throttle_window = c->throttle_window;
-	auth_init(&as);
-	cases_init();
-	stats_init();
+	modules_init(&as);
 	/* The SOP is checked before anything is served; problems on stderr. */
 	if (loaded_sop == NULL) {
 		if (sop_load_file(c->sop, &loaded_sop, stderr) != PA_OK) {
@@ -470,9 +477,7 @@ cmd_statement(struct config *c, int argc, char **argv)
 	if (argc != 1)
 		return fail("usage: passerelle statement NAME");
 	memset(&as, 0, sizeof(as));	/* statements only: no session runs */
-	auth_init(&as);
-	cases_init();
-	stats_init();
+	modules_init(&as);
 	if ((sql = db_stmt_sql(argv[0])) == NULL)
 		return fail("no statement of that name");
 	printf("%s\n", sql);
