@@ -3,11 +3,11 @@
 -- session by its key; which case the referral is about; the conditional
 -- update of the referral; the receiver's access; the timeline event; the
 -- audit record; the referral as answered; commit. Each client accepts its
--- own range of pending referrals (bench_refs, numbered), one per
--- transaction. Variables (-D): nsess, stride, org (the receiver), user, h32,
--- k=0.
+-- own range of pending referrals (bench_refs, numbered from base + 1), one
+-- per transaction. Variables (-D): nsess, base, stride, org (the receiver),
+-- user, h32, k=0.
 \set k :k + 1
-\set n :client_id * :stride + (:k % :stride) + 1
+\set n :base + :client_id * :stride + (:k % :stride) + 1
 \set s :nsess + random(1, :nsess)
 BEGIN;
 SELECT u.id, u.username, u.role, u.must_change_password, o.id, o.name,
