@@ -464,8 +464,8 @@ cmd_keygen(struct config *c, int argc, char **argv)
 
 /*
  * The SQL of one of the server's statements, as it prepares it: the
- * benchmark runs the case read's own statements under pgbench, so that
- * "the database alone" does exactly the read's database work.
+ * benchmark runs the case read's own statements under pgbench, beside the
+ * read's row, to show the read's database work alone.
  */
 static int
 cmd_statement(struct config *c, int argc, char **argv)
