@@ -247,36 +247,14 @@ cases_init(void)
 /* ---------------------------------------------------------------- helpers */
 
 void
-sb_add(struct sbuf *b, const char *s, size_t n)
+sb_str(struct jv_buf *b, const char *s)
 {
-	char *np;
-	size_t cap;
-
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = (b->len + n + 1) * 2 + 64;
-		if ((np = realloc(b->p, cap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void
-sb_str(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
+	jv_buf_add(b, s, strlen(s));
 }
 
 /* Adds an item to a "{a,b}" literal; items must need no quoting. */
 void
-sb_item(struct sbuf *b, const char *s)
+sb_item(struct jv_buf *b, const char *s)
 {
 	if (b->len == 0)
 		sb_str(b, "{");
@@ -286,7 +264,7 @@ sb_item(struct sbuf *b, const char *s)
 }
 
 const char *
-sb_array(struct sbuf *b)
+sb_array(struct jv_buf *b)
 {
 	if (b->len == 0)
 		sb_str(b, "{");
@@ -295,7 +273,7 @@ sb_array(struct sbuf *b)
 }
 
 void
-sb_free(struct sbuf *b)
+sb_free(struct jv_buf *b)
 {
 	if (b->p != NULL)
 		explicit_bzero(b->p, b->len);
@@ -305,7 +283,7 @@ sb_free(struct sbuf *b)
 }
 
 void
-sb_hex(struct sbuf *b, const unsigned char *p, size_t n)
+sb_hex(struct jv_buf *b, const unsigned char *p, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
 	char pair[2];
@@ -314,7 +292,7 @@ sb_hex(struct sbuf *b, const unsigned char *p, size_t n)
 	for (i = 0; i < n; i++) {
 		pair[0] = digits[p[i] >> 4];
 		pair[1] = digits[p[i] & 15];
-		sb_add(b, pair, 2);
+		jv_buf_add(b, pair, 2);
 	}
 }
 
@@ -387,7 +365,7 @@ cases_open_json(const struct sec_case_key *key, const char *case_id,
 /* Seals a JSON value for a field; appends name and hex to the arrays. */
 static enum pa_err
 seal_field(const struct sec_case_key *key, const char *case_id,
-    const char *field, json_t *v, struct sbuf *names, struct sbuf *hexes)
+    const char *field, json_t *v, struct jv_buf *names, struct jv_buf *hexes)
 {
 	unsigned char *ct = NULL;
 	size_t ctlen;
@@ -508,7 +486,7 @@ name_bucket(json_t *given, json_t *family, char *norm, size_t normlen)
 }
 
 static enum pa_err
-blind_arrays(const struct view *v, struct sbuf *purposes, struct sbuf *buckets)
+blind_arrays(const struct view *v, struct jv_buf *purposes, struct jv_buf *buckets)
 {
 	json_t *dob = view_get(v, "victim", "date_of_birth");
 	char norm[512], num[16];
@@ -644,7 +622,7 @@ int
 cases_rotate_master_key(struct db *db, const struct sec_master *from,
     const struct sec_master *to, char *err, size_t errlen)
 {
-	struct sbuf ids = { 0 }, hexes = { 0 };
+	struct jv_buf ids = { 0 }, hexes = { 0 };
 	struct db_res *res = NULL, *st = NULL;
 	char from_id[9], to_id[9];
 	unsigned char *w, *nw;
@@ -1394,7 +1372,7 @@ check_required(const struct sop *s, const struct view *v, const char *stage,
 static enum pa_err
 split_fields(const struct sop *s, const struct sec_case_key *key,
     const char *case_id, const struct view *v, json_t *only,
-    struct sbuf *names, struct sbuf *hexes, json_t *clear,
+    struct jv_buf *names, struct jv_buf *hexes, json_t *clear,
     json_t *written)
 {
 	char path[96];
@@ -1429,7 +1407,7 @@ cases_create(struct db *db, const struct actor *who, json_t *body,
     json_t **out, struct cases_err *err)
 {
 	const struct sop *s = sop_current();
-	struct sbuf names = { 0 }, hexes = { 0 }, purposes = { 0 },
+	struct jv_buf names = { 0 }, hexes = { 0 }, purposes = { 0 },
 		    buckets = { 0 };
 	struct sec_case_key *key = NULL;
 	unsigned char *wrapped = NULL;
@@ -1569,7 +1547,7 @@ cases_update(struct db *db, const struct actor *who, const char *id,
 	const struct sop *s = sop_current();
 	json_t *pv = json_object_get(body, "victim");
 	json_t *pi = json_object_get(body, "identification");
-	struct sbuf names = { 0 }, hexes = { 0 }, drops = { 0 },
+	struct jv_buf names = { 0 }, hexes = { 0 }, drops = { 0 },
 		    purposes = { 0 }, buckets = { 0 };
 	json_t *touched = json_object(), *clear = json_object();
 	struct sec_case_key *key = NULL;
@@ -1825,43 +1803,43 @@ display_name(struct db_res *res, int i, const char *dob_want, int *dob_ok)
 
 /* Appends s, UTF-8 (from PostgreSQL or jansson), as a JSON string. */
 static void
-sb_json(struct sbuf *b, const char *s)
+sb_json(struct jv_buf *b, const char *s)
 {
 	static const char digits[] = "0123456789abcdef";
 	const char *run = s;
 	char esc[6];
 
-	sb_add(b, "\"", 1);
+	jv_buf_add(b, "\"", 1);
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		sb_add(b, run, (size_t)(s - run));
+		jv_buf_add(b, run, (size_t)(s - run));
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
-			sb_add(b, esc, 2);
+			jv_buf_add(b, esc, 2);
 		} else {
 			memcpy(esc, "\\u00", 4);
 			esc[4] = digits[c >> 4];
 			esc[5] = digits[c & 15];
-			sb_add(b, esc, 6);
+			jv_buf_add(b, esc, 6);
 		}
 		run = s + 1;
 	}
-	sb_add(b, run, (size_t)(s - run));
-	sb_add(b, "\"", 1);
+	jv_buf_add(b, run, (size_t)(s - run));
+	jv_buf_add(b, "\"", 1);
 }
 
 /* ,"key":"value" (or "key":null when value is NULL); first: no comma. */
 static void
-sb_member(struct sbuf *b, int first, const char *key, const char *value)
+sb_member(struct jv_buf *b, int first, const char *key, const char *value)
 {
 	if (!first)
-		sb_add(b, ",", 1);
+		jv_buf_add(b, ",", 1);
 	sb_json(b, key);
-	sb_add(b, ":", 1);
+	jv_buf_add(b, ":", 1);
 	if (value != NULL)
 		sb_json(b, value);
 	else
@@ -1870,16 +1848,16 @@ sb_member(struct sbuf *b, int first, const char *key, const char *value)
 
 /* One list item; "sex" is left out when unknown. */
 static void
-list_item(struct sbuf *b, struct db_res *res, int i, const char *name)
+list_item(struct jv_buf *b, struct db_res *res, int i, const char *name)
 {
-	sb_add(b, "{", 1);
+	jv_buf_add(b, "{", 1);
 	sb_member(b, 1, "id", db_res_get(res, i, 0));
 	sb_member(b, 0, "reference", db_res_get(res, i, 1));
 	sb_member(b, 0, "stage", db_res_get(res, i, 2));
 	sb_str(b, ",\"lead_organisation\":{");
 	sb_member(b, 1, "id", db_res_get(res, i, 3));
 	sb_member(b, 0, "name", db_res_get(res, i, 4));
-	sb_add(b, "}", 1);
+	jv_buf_add(b, "}", 1);
 	sb_member(b, 0, "age_band", db_res_get(res, i, 5));
 	if (!db_res_isnull(res, i, 6))
 		sb_member(b, 0, "sex", db_res_get(res, i, 6));
@@ -1890,7 +1868,7 @@ list_item(struct sbuf *b, struct db_res *res, int i, const char *name)
 	    ",\"erased\":true" : ",\"erased\":false");
 	if (name != NULL)
 		sb_member(b, 0, "display_name", name);
-	sb_add(b, "}", 1);
+	jv_buf_add(b, "}", 1);
 }
 
 enum pa_err
@@ -1899,7 +1877,7 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 {
 	const struct sop *s = sop_current();
 	struct db_res *res = NULL;
-	struct sbuf page = { 0 };
+	struct jv_buf page = { 0 };
 	json_t *ids = json_array(), *detail;
 	char limit[16], bucket[16], norm[512], cur_us[24], cur_id[37];
 	char next[64] = "";
@@ -1999,7 +1977,7 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 			}
 		}
 		if (page.len > strlen("{\"items\":["))
-			sb_add(&page, ",", 1);
+			jv_buf_add(&page, ",", 1);
 		list_item(&page, res, i, name);
 		if (name != NULL) {
 			if (json_array_append_new(ids,
@@ -2018,9 +1996,9 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 		snprintf(next, sizeof(next), "%s_%s",
 		    db_res_get(res, q->limit - 1, 12),
 		    db_res_get(res, q->limit - 1, 0));
-	sb_add(&page, "]", 1);
+	jv_buf_add(&page, "]", 1);
 	sb_member(&page, 0, "next_cursor", next[0] ? next : NULL);
-	sb_add(&page, "}", 1);
+	jv_buf_add(&page, "}", 1);
 	if (page.failed)
 		rc = PA_INTERNAL;
 	if (rc == PA_OK && shown > 0) {
@@ -2103,7 +2081,7 @@ enum pa_err
 cases_reassign(struct db *db, const struct actor *who, json_t *case_ids,
     const char *user_id, json_t **out)
 {
-	struct sbuf ids = { 0 };
+	struct jv_buf ids = { 0 };
 	struct db_res *res = NULL;
 	json_t *x, *detail;
 	size_t i, j, n = json_array_size(case_ids);

@@ -20,19 +20,16 @@ void cases_today(char out[11]);
 enum pa_err cases_validate_section(const struct sop *s, const char *section,
     json_t *obj, int patch, struct cases_err *err);
 
-/* A growing text buffer for array literals; wiped when freed. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int failed;
-};
-void sb_add(struct sbuf *b, const char *s, size_t n);
-void sb_str(struct sbuf *b, const char *s);
+/*
+ * Array literals and such, in a jv_buf (jv_buf_add appends bytes); sb_free
+ * wipes what was written before freeing it.
+ */
+void sb_str(struct jv_buf *b, const char *s);
 /* Adds an item to a "{a,b}" literal; items must need no quoting. */
-void sb_item(struct sbuf *b, const char *s);
-const char *sb_array(struct sbuf *b);
-void sb_hex(struct sbuf *b, const unsigned char *p, size_t n);
-void sb_free(struct sbuf *b);
+void sb_item(struct jv_buf *b, const char *s);
+const char *sb_array(struct jv_buf *b);
+void sb_hex(struct jv_buf *b, const unsigned char *p, size_t n);
+void sb_free(struct jv_buf *b);
 
 struct db_res;
 struct sec_case_key;

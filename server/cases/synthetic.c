@@ -58,7 +58,7 @@ cases_synthetic_init(void)
 
 /* Appends a sealed JSON string field as a COPY row of case_fields. */
 static enum pa_err
-field_row(struct sbuf *b, const struct sec_case_key *key, const char *id,
+field_row(struct jv_buf *b, const struct sec_case_key *key, const char *id,
     const char *field, const char *json_value)
 {
 	unsigned char *ct = NULL;
@@ -80,7 +80,7 @@ field_row(struct sbuf *b, const struct sec_case_key *key, const char *id,
 }
 
 static enum pa_err
-flush(struct db *db, const char *sql, struct sbuf *b)
+flush(struct db *db, const char *sql, struct jv_buf *b)
 {
 	enum pa_err rc;
 
@@ -102,7 +102,7 @@ cases_seed_synthetic(struct db *db, long n, FILE *out)
 {
 	const struct sop *s = sop_current();
 	const struct sop_category *stages = sop_category(s, "stage");
-	struct sbuf c = { 0 }, k = { 0 }, f = { 0 }, bl = { 0 }, a = { 0 };
+	struct jv_buf c = { 0 }, k = { 0 }, f = { 0 }, bl = { 0 }, a = { 0 };
 	struct db_res *orgs = NULL, *res = NULL;
 	unsigned int seed = (unsigned int)time(NULL);
 	char year[8], count[24], line[1400], norm[256], joined[128];

@@ -194,13 +194,14 @@ jv_buf_add(struct jv_buf *b, const char *s, size_t n)
 	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
+	b->p[b->len] = '\0';	/* room kept for it above */
 }
 
 void
 jv_buf_free(struct jv_buf *b)
 {
 	if (b->p != NULL && b->wipe)
-		explicit_bzero(b->p, b->len);	/* nothing past it was written */
+		explicit_bzero(b->p, b->len);	/* past it, only a NUL */
 	free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;

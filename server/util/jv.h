@@ -84,6 +84,7 @@ struct jv_buf {
 	size_t len, cap;
 	int failed, wipe;
 };
+/* Appends n bytes; after any add, p is a NUL-terminated string. */
 void jv_buf_add(struct jv_buf *b, const char *s, size_t n);
 /* A JSON string of n bytes, escaped as json_dumps(JSON_COMPACT) does. */
 void jv_buf_string(struct jv_buf *b, const char *s, size_t n);
