@@ -350,6 +350,67 @@ START_TEST(test_retention_rejects_bad_usage)
 }
 END_TEST
 
+/* ----------------------------------------------------- synthetic cases */
+
+/*
+ * `passerelle seed --synthetic N` (the benchmark's data) writes N cases
+ * that the server reads like real ones: a reader of the lead organisation
+ * gets their names decrypted, and no name is in the database in clear.
+ */
+START_TEST(test_synthetic_cases_read_like_real_ones)
+{
+	const char *seed[] = { "seed", "--synthetic", "40", NULL };
+	const char *verify[] = { "audit", "verify", NULL };
+	const char *params[1];
+	char out[4096], id[40], org[40], name[128];
+	struct sess p;
+	struct res x;
+	long before;
+	char *dump;
+	int rc;
+
+	before = sqln(oe.db, "SELECT count(*) FROM cases", NULL, NULL);
+	rc = env_run(&oe, NULL, seed, out, sizeof(out));
+	ck_assert_msg(rc == 0, "seed --synthetic exited %d: %s", rc, out);
+	ck_assert_int_eq(sqln(oe.db, "SELECT count(*) FROM cases", NULL, NULL),
+	    before + 40);
+	ck_assert_int_eq(sqln(oe.db, "SELECT count(*) FROM cases c WHERE NOT "
+	                             "EXISTS (SELECT 1 FROM case_keys k WHERE "
+	                             "k.case_id = c.id)",
+	                     NULL, NULL),
+	    0);
+
+	login_ok(&oe.srv, "police.agent", &p);
+	ck_assert_int_eq(harness_value(oe.db, "SELECT organisation_id FROM "
+	                                      "users WHERE username = "
+	                                      "'police.agent'",
+	                     NULL, 0, org, sizeof(org)),
+	    0);
+	params[0] = org;
+	ck_assert_msg(harness_value(oe.db, "SELECT c.id FROM cases c JOIN "
+	                                   "case_access a ON a.case_id = c.id "
+	                                   "WHERE a.organisation_id = $1 AND "
+	                                   "a.ended_at IS NULL ORDER BY c.id "
+	                                   "LIMIT 1",
+	                  params, 1, id, sizeof(id)) == 0,
+	    "no synthetic case for the police desk's organisation");
+	x = get_case(&p, id);
+	EXPECT(x, 200, "read a synthetic case");
+	ck_assert_msg(jstr(x.j, "victim.given_name") != NULL &&
+	        strlen(jstr(x.j, "victim.given_name")) >= 2,
+	    "no name decrypted");
+	snprintf(name, sizeof(name), "%s", jstr(x.j, "victim.given_name"));
+	res_free(&x);
+
+	dump = pg_dump_text(&oe);
+	ck_assert_ptr_nonnull(dump);
+	assert_absent(dump, name, "the database");
+	free(dump);
+	rc = env_run(&oe, NULL, verify, out, sizeof(out));
+	ck_assert_msg(rc == 0, "audit verify after the seed: %d: %s", rc, out);
+}
+END_TEST
+
 /* ---------------------------------------------------------- statements */
 
 /*
@@ -508,6 +569,7 @@ ops_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_migrate_status_lists_applied_and_pending);
 	tcase_add_test(tc, test_serve_refuses_a_newer_schema);
+	tcase_add_test(tc, test_synthetic_cases_read_like_real_ones);
 	tcase_add_test(tc, test_statement_prints_what_the_server_prepares);
 	tcase_add_test(tc, test_statement_rejects_bad_usage);
 	suite_add_tcase(s, tc);
