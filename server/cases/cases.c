@@ -1409,6 +1409,7 @@ cases_create(struct db *db, const struct actor *who, json_t *body,
 	const struct sop *s = sop_current();
 	struct jv_buf names = { 0 }, hexes = { 0 }, purposes = { 0 },
 		    buckets = { 0 };
+	const char *a_names, *a_hexes, *a_purposes, *a_buckets;
 	struct sec_case_key *key = NULL;
 	unsigned char *wrapped = NULL;
 	struct db_res *res = NULL;
@@ -1441,8 +1442,12 @@ cases_create(struct db *db, const struct actor *who, json_t *body,
 		 written)) != PA_OK ||
 	    (rc = blind_arrays(&v, &purposes, &buckets)) != PA_OK)
 		goto out;
-	if ((cleartext = json_dumps(clear, JSON_COMPACT)) == NULL) {
-		rc = PA_INTERNAL;
+	if ((cleartext = json_dumps(clear, JSON_COMPACT)) == NULL ||
+	    (a_names = sb_array(&names)) == NULL ||
+	    (a_hexes = sb_array(&hexes)) == NULL ||
+	    (a_purposes = sb_array(&purposes)) == NULL ||
+	    (a_buckets = sb_array(&buckets)) == NULL) {
+		rc = PA_INTERNAL;	/* out of memory: nothing half-written */
 		goto out;
 	}
 	cases_today(today);
@@ -1470,9 +1475,9 @@ cases_create(struct db *db, const struct actor *who, json_t *body,
 			d.identified_on ? DB_TEXT(d.identified_on) : DB_NULL,
 			DB_TEXT(who->org_kind), DB_TEXT(d.types),
 			DB_TEXT(cleartext), DB_TEXT(sec_ring_key_id()),
-			DB_BYTES(wrapped, wlen), DB_TEXT(sb_array(&names)),
-			DB_TEXT(sb_array(&hexes)), DB_TEXT(sb_array(&purposes)),
-			DB_TEXT(sb_array(&buckets)) };
+			DB_BYTES(wrapped, wlen), DB_TEXT(a_names),
+			DB_TEXT(a_hexes), DB_TEXT(a_purposes),
+			DB_TEXT(a_buckets) };
 
 		rc = db_exec(db, "case_insert", a, 21, &res);
 	}
@@ -1549,6 +1554,7 @@ cases_update(struct db *db, const struct actor *who, const char *id,
 	json_t *pi = json_object_get(body, "identification");
 	struct jv_buf names = { 0 }, hexes = { 0 }, drops = { 0 },
 		    purposes = { 0 }, buckets = { 0 };
+	const char *a_names, *a_hexes, *a_drops, *a_purposes, *a_buckets;
 	json_t *touched = json_object(), *clear = json_object();
 	struct sec_case_key *key = NULL;
 	struct db_res *row = NULL, *res = NULL;
@@ -1616,8 +1622,13 @@ cases_update(struct db *db, const struct actor *who, const char *id,
 		if (nf < 64)
 			fnames[nf++] = path;
 	}
-	if ((cleartext = json_dumps(clear, JSON_COMPACT)) == NULL) {
-		rc = PA_INTERNAL;
+	if ((cleartext = json_dumps(clear, JSON_COMPACT)) == NULL ||
+	    (a_names = sb_array(&names)) == NULL ||
+	    (a_hexes = sb_array(&hexes)) == NULL ||
+	    (a_drops = sb_array(&drops)) == NULL ||
+	    (a_purposes = sb_array(&purposes)) == NULL ||
+	    (a_buckets = sb_array(&buckets)) == NULL) {
+		rc = PA_INTERNAL;	/* out of memory: nothing half-written */
 		goto end;
 	}
 	snprintf(ver, sizeof(ver), "%lld", (long long)version);
@@ -1629,12 +1640,11 @@ cases_update(struct db *db, const struct actor *who, const char *id,
 			d.region ? DB_TEXT(d.region) : DB_NULL,
 			d.identified_on ? DB_TEXT(d.identified_on) : DB_NULL,
 			DB_TEXT(d.types), DB_TEXT(cleartext) };
-		struct db_arg fp[3] = { DB_TEXT(id), DB_TEXT(sb_array(&names)),
-			DB_TEXT(sb_array(&hexes)) };
-		struct db_arg fd[2] = { DB_TEXT(id), DB_TEXT(sb_array(&drops)) };
-		struct db_arg bs[3] = { DB_TEXT(id),
-			DB_TEXT(sb_array(&purposes)),
-			DB_TEXT(sb_array(&buckets)) };
+		struct db_arg fp[3] = { DB_TEXT(id), DB_TEXT(a_names),
+			DB_TEXT(a_hexes) };
+		struct db_arg fd[2] = { DB_TEXT(id), DB_TEXT(a_drops) };
+		struct db_arg bs[3] = { DB_TEXT(id), DB_TEXT(a_purposes),
+			DB_TEXT(a_buckets) };
 
 		rc = db_exec(db, "case_update", a, 10, &res);
 		if (rc == PA_OK && db_res_rows(res) != 1)
@@ -1877,7 +1887,7 @@ cases_list(struct db *db, const struct actor *who, const struct cases_query *q,
 {
 	const struct sop *s = sop_current();
 	struct db_res *res = NULL;
-	struct jv_buf page = { 0 };
+	struct jv_buf page = { NULL, 0, 0, 0, 1 };	/* names: wiped */
 	json_t *ids = json_array(), *detail;
 	char limit[16], bucket[16], norm[512], cur_us[24], cur_id[37];
 	char next[64] = "";
@@ -2098,8 +2108,9 @@ cases_reassign(struct db *db, const struct actor *who, json_t *case_ids,
 		for (j = 0; j < i; j++)
 			if (json_equal(json_array_get(case_ids, j), x))
 				return PA_INVALID;
-		sb_item(&ids, json_string_value(x));
 	}
+	json_array_foreach(case_ids, i, x)
+		sb_item(&ids, json_string_value(x));
 	if (sb_array(&ids) == NULL) {
 		sb_free(&ids);
 		return PA_INTERNAL;
