@@ -93,6 +93,9 @@ db_stmt_sql(const char *name)
 	for (i = 0; i < nstmts; i++)
 		if (strcmp(stmts[i]->name, name) == 0)
 			return stmts[i]->sql;
+	for (i = 0; i < sizeof(internal_stmts) / sizeof(internal_stmts[0]); i++)
+		if (strcmp(internal_stmts[i].name, name) == 0)
+			return internal_stmts[i].sql;
 	return NULL;
 }
 
