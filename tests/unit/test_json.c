@@ -480,6 +480,43 @@ static const struct {
  * json_stringn does: every 1-, 2- and 3-byte sequence, and 4-byte ones
  * around the edges (surrogates, overlong forms, past U+10FFFF).
  */
+/*
+ * jv_buf's text is a C string after every add (the cases module passes its
+ * array literals to libpq as text): after an empty first add, a short one,
+ * and adds that make it grow, with and without wiping.
+ */
+START_TEST(test_jv_buf_is_always_nul_terminated)
+{
+	int wipe;
+
+	for (wipe = 0; wipe <= 1; wipe++) {
+		struct jv_buf b = { NULL, 0, 0, 0, wipe };
+		size_t i, cap;
+		char want[64];
+
+		jv_buf_add(&b, "", 0);
+		ck_assert_ptr_nonnull(b.p);
+		ck_assert_uint_eq(b.len, 0);
+		ck_assert_int_eq(b.p[0], '\0');
+		jv_buf_add(&b, "{a", 2);
+		ck_assert_str_eq(b.p, "{a");
+		cap = b.cap;
+		for (i = 0; b.cap == cap; i++) {
+			ck_assert_uint_lt(i, 10000);
+			/* over the buffer's old bytes, a terminator must move */
+			memset(b.p + b.len + 1, 'x', b.cap - b.len - 1);
+			jv_buf_add(&b, ",b", 2);
+			ck_assert_int_eq(b.p[b.len], '\0');
+		}
+		ck_assert_uint_eq(strlen(b.p), b.len);
+		snprintf(want, sizeof(want), "{a,b,b");
+		ck_assert_int_eq(strncmp(b.p, want, strlen(want)), 0);
+		ck_assert_int_eq(b.failed, 0);
+		jv_buf_free(&b);
+	}
+}
+END_TEST
+
 START_TEST(test_jv_utf8_valid_agrees_with_jansson)
 {
 	static const unsigned char lead4[] = { 0xF0, 0xF4, 0xF5, 0xFF };
@@ -576,6 +613,7 @@ json_suite(void)
 	    (int)(sizeof(lens) / sizeof(lens[0])));
 	tcase_add_test(tc, test_jv_dumps_writes_what_jansson_writes);
 	tcase_add_test(tc, test_jv_utf8_valid_agrees_with_jansson);
+	tcase_add_test(tc, test_jv_buf_is_always_nul_terminated);
 	tcase_add_loop_test(tc, test_cases_sealed_parse_table, 0,
 	    (int)(sizeof(sealed) / sizeof(sealed[0])));
 	suite_add_tcase(s, tc);
