@@ -91,26 +91,34 @@ json_t *cases_sealed_parse(const char *s);
  */
 /*
  * The case row: $1 is the case, ORG the caller's organisation (a
- * placeholder, or a column of the statement's session lookup).
+ * placeholder, or a column of the statement's session lookup). The data
+ * key, the sealed fields and the scopes of the consents in force come from
+ * the tables (CASE_COLS_OF, for the writes, which must see their own
+ * changes) or from the case's document (the read, workflow.c; migration
+ * 0008): CASE_COLS_SRC takes them as SQL.
  */
-#define CASE_COLS_OF(ORG) \
+#define CASE_COLS_SRC(ORG, WRAPPED, FIELDS, SCOPES) \
 	"SELECT c.id, c.reference, c.stage, c.version, " \
 	"c.lead_organisation_id, o.name, o.kind, " \
 	"to_char(c.opened_at AT TIME ZONE 'UTC', " \
 	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), c.sex, c.age_band, c.clear::text, " \
-	"c.erased_at IS NOT NULL, k.wrapped, " \
-	"(SELECT coalesce(string_agg(field || ':' || encode(value, 'hex'), " \
-	"','), '') FROM case_fields WHERE case_id = c.id), " \
+	"c.erased_at IS NOT NULL, " WRAPPED ", " FIELDS ", " \
 	"(SELECT user_id FROM case_assignments WHERE case_id = c.id AND " \
 	"organisation_id = " ORG "), c.is_child, c.identifying_kind, " \
+	SCOPES ", c.justice_status "
+#define CASE_COLS_OF(ORG) CASE_COLS_SRC(ORG, "k.wrapped", \
+	"(SELECT coalesce(string_agg(field || ':' || encode(value, 'hex'), " \
+	"','), '') FROM case_fields WHERE case_id = c.id)", \
 	"(SELECT coalesce(array_to_json(array_agg(DISTINCT scope)), '[]')" \
-	"::text FROM consents WHERE case_id = c.id AND withdrawn_at IS NULL), " \
-	"c.justice_status "
-#define CASE_FROM_OF(ORG) \
+	"::text FROM consents WHERE case_id = c.id AND withdrawn_at IS NULL)")
+/* JOIN: the key's table, or the document's. */
+#define CASE_FROM_SRC(ORG, JOIN) \
 	"FROM cases c JOIN organisations o ON o.id = c.lead_organisation_id " \
-	"LEFT JOIN case_keys k ON k.case_id = c.id WHERE c.id = $1 AND " \
+	JOIN " WHERE c.id = $1 AND " \
 	"EXISTS (SELECT 1 FROM case_access a WHERE a.case_id = c.id AND " \
 	"a.organisation_id = " ORG " AND a.ended_at IS NULL)"
+#define CASE_FROM_OF(ORG) \
+	CASE_FROM_SRC(ORG, "LEFT JOIN case_keys k ON k.case_id = c.id")
 #define CASE_COLS CASE_COLS_OF("$2")
 #define CASE_FROM CASE_FROM_OF("$2")
 #define CASE_SELECT CASE_COLS CASE_FROM
@@ -121,8 +129,14 @@ enum {
 	COL_LEAD_KIND, COL_OPENED, COL_SEX, COL_AGE_BAND, COL_CLEAR,
 	COL_ERASED, COL_WRAPPED, COL_FIELDS, COL_ASSIGNED, COL_CHILD,
 	COL_IDKIND, COL_CONSENTS, COL_JUSTICE,
-	/* case_read only: the workflow's rows as JSON (db_res_from_json) */
+	/*
+	 * case_read only, from the case's document: the workflow's rows as
+	 * JSON (db_res_from_json), the transaction's now() in microseconds
+	 * since the epoch (a referral's overdue column holds its deadline in
+	 * the document), and whether the case has a document
+	 */
 	COL_WF_REFS, COL_WF_CONSENTS, COL_WF_SERVICES, COL_WF_EVENTS,
+	COL_WF_NOW, COL_WF_DOC,
 	/* case_read_signed only: the caller (AUTH_SESSION_COLS), then
 	 * whether its idle clock must move */
 	COL_SESSION,

@@ -50,52 +50,26 @@ enum {
  * The read's case row with its referrals, consents, services and timeline
  * as four more columns, each a JSON array of rows of texts in the columns
  * and order of wf_case_referrals, wf_case_consents, wf_case_services and
- * wf_case_events (booleans as libpq's 't'/'f'): one statement instead of
- * five. Without access to the case there is no row, and nothing of the
- * workflow is read. The referrals take the case's columns from the outer
- * row `c` (the same case), and their last column, the caller's access to
- * the case, is true: the row exists only with that access (CASE_FROM). A
- * join to cases and a subplan less measured 18 us of CPU per read.
+ * wf_case_events (booleans as libpq's 't'/'f'), all from the case's
+ * document (migration 0008): one row by key instead of seven subplans,
+ * which cost about 60 us of PostgreSQL CPU per read. Without access to
+ * the case there is no row, and nothing of the document is read. In the
+ * referrals, the overdue column holds a pending referral's deadline in
+ * microseconds; workflow_pre_from_row compares it with the statement's
+ * now() (COL_WF_NOW). The referrals' last column, the caller's access to
+ * the case, is true: the row exists only with that access. COL_WF_DOC
+ * says whether the case had a document (get_once makes a missing one).
  */
-#define B(x) "left((" x ")::text, 1)"
-#define WF_READ_COLS \
-	", (SELECT coalesce(json_agg(json_build_array(r.id::text, " \
-	"r.case_id::text, c.reference::text, r.from_organisation_id::text, " \
-	"fo.name::text, fo.kind::text, r.to_organisation_id::text, " \
-	"tob.name::text, tob.kind::text, r.service::text, r.urgency::text, " \
-	"r.status::text, " TS("r.respond_by") ", " TS("r.created_at") ", " \
-	TS("r.answered_at") ", r.decline_reason::text, " \
-	"r.closed_reason::text, " \
-	B("r.status = 'pending' AND r.respond_by < now()") ", " \
-	"c.sex::text, c.age_band::text, " B("c.is_child") ", " \
-	"coalesce(c.clear -> 'identification.urgent_needs', '[]')::text, " \
-	"'t') ORDER BY r.created_at), '[]')::text " \
-	"FROM referrals r " \
-	"JOIN organisations fo ON fo.id = r.from_organisation_id " \
-	"JOIN organisations tob ON tob.id = r.to_organisation_id " \
-	"WHERE r.case_id = $1), " \
-	"(SELECT coalesce(json_agg(json_build_array(n.id::text, " \
-	"n.scope::text, n.given_by::text, " \
-	"to_char(n.given_on, 'YYYY-MM-DD'), " TS("n.recorded_at") ", " \
-	TS("n.withdrawn_at") ", n.organisation_id::text, " \
-	"encode(n.note, 'hex')) ORDER BY n.recorded_at), '[]')::text " \
-	"FROM consents n WHERE n.case_id = $1), " \
-	"(SELECT coalesce(json_agg(json_build_array(s.id::text, " \
-	"s.service::text, to_char(s.delivered_on, 'YYYY-MM-DD'), " \
-	"s.organisation_id::text, so.name::text) ORDER BY s.delivered_on, " \
-	"s.recorded_at), '[]')::text FROM services_delivered s " \
-	"JOIN organisations so ON so.id = s.organisation_id " \
-	"WHERE s.case_id = $1), " \
-	"(SELECT coalesce(json_agg(json_build_array(e.id::text, " \
-	TS("e.at") ", e.organisation_id::text, eo.name::text, " \
-	"e.user_id::text, e.kind::text, e.category::text, " \
-	"e.visibility::text, e.detail::text, encode(e.body, 'hex')) " \
-	"ORDER BY e.at, e.id), '[]')::text FROM case_events e " \
-	"LEFT JOIN organisations eo ON eo.id = e.organisation_id " \
-	"WHERE e.case_id = $1) "
+#define CASE_DOC_COLS_OF(ORG) \
+	CASE_COLS_SRC(ORG, "d.wrapped", "d.fields", "d.scopes") \
+	", d.referrals, d.consents, d.services, d.events, " \
+	"(extract(epoch FROM now()) * 1000000)::bigint, " \
+	"d.case_id IS NOT NULL "
+#define CASE_DOC_FROM_OF(ORG) \
+	CASE_FROM_SRC(ORG, "LEFT JOIN case_docs d ON d.case_id = c.id")
 
 static const struct db_stmt stmts[] = {
-	{ "case_read", CASE_COLS WF_READ_COLS CASE_FROM },
+	{ "case_read", CASE_DOC_COLS_OF("$2") CASE_DOC_FROM_OF("$2") },
 	/*
 	 * The same with the session check in one statement, for the read's
 	 * one round trip: $2 and $3 are the session's token hash and idle
@@ -111,9 +85,11 @@ static const struct db_stmt stmts[] = {
 	{ "case_read_signed", AUTH_SESSION_HIT("$2", "$3")
 	    "SELECT cr.*, " AUTH_SESSION_COLS ", hit.stale "
 	    "FROM hit LEFT JOIN LATERAL ("
-	    CASE_COLS_OF("hit.oid") WF_READ_COLS
-	    CASE_FROM_OF("hit.oid") " AND NOT hit.must_change_password AND "
+	    CASE_DOC_COLS_OF("hit.oid")
+	    CASE_DOC_FROM_OF("hit.oid") " AND NOT hit.must_change_password AND "
 	    "(hit.role || ':' || hit.kind) = ANY ($4::text[])) cr ON true" },
+	/* A case's document made again from its tables (get_once). */
+	{ "case_docs_make", "SELECT case_docs_put(ARRAY[$1::uuid], 'all')" },
 	{ "wf_event",
 	    "INSERT INTO case_events (id, case_id, organisation_id, user_id, "
 	    "kind, category, visibility, detail, body) VALUES ($1, $2, $3, $4, "
@@ -1630,6 +1606,33 @@ unmet_needs(struct db_res *refs, struct emit *em)
 	return PA_OK;
 }
 
+/*
+ * The document's referrals hold a pending referral's deadline in
+ * microseconds where the tables' hold whether it is overdue: the same
+ * comparison as theirs (respond_by < now()), with the read's now().
+ */
+static enum pa_err
+referrals_overdue(struct db_res *refs, struct db_res *row)
+{
+	int64_t now, due;
+	int i, n = db_res_rows(refs);
+	enum pa_err rc = PA_OK;
+
+	if (db_res_int64(row, 0, COL_WF_NOW, &now) != 0)
+		return PA_INTERNAL;
+	for (i = 0; i < n && rc == PA_OK; i++) {
+		int late = 0;
+
+		if (!db_res_isnull(refs, i, R_OVERDUE)) {
+			if (db_res_int64(refs, i, R_OVERDUE, &due) != 0)
+				return PA_INTERNAL;
+			late = due < now;
+		}
+		rc = db_res_json_set(refs, i, R_OVERDUE, late ? "t" : "f");
+	}
+	return rc;
+}
+
 enum pa_err
 workflow_pre_from_row(struct wf_pre *p, struct db_res *row)
 {
@@ -1643,7 +1646,8 @@ workflow_pre_from_row(struct wf_pre *p, struct db_res *row)
 	    (rc = db_res_from_json(db_res_get(row, 0, COL_WF_SERVICES),
 		&p->services)) != PA_OK ||
 	    (rc = db_res_from_json(db_res_get(row, 0, COL_WF_EVENTS),
-		&p->events)) != PA_OK)
+		&p->events)) != PA_OK ||
+	    (rc = referrals_overdue(p->refs, row)) != PA_OK)
 		workflow_pre_free(p);
 	return rc;
 }

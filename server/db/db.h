@@ -140,6 +140,12 @@ void db_res_free(struct db_res *r);
  * 't'/'f'): read with the same db_res_* as a statement's own rows.
  */
 enum pa_err db_res_from_json(const char *text, struct db_res **out);
+/*
+ * Replaces one cell of rows read from JSON (db_res_from_json) with v, or
+ * NULL for SQL NULL; PA_INTERNAL for libpq's rows or a cell not there.
+ */
+enum pa_err db_res_json_set(struct db_res *r, int row, int col,
+    const char *v);
 
 struct db_pool_stats {
 	int size;

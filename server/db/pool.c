@@ -732,6 +732,23 @@ bad:
 	return PA_INTERNAL;
 }
 
+enum pa_err
+db_res_json_set(struct db_res *r, int row, int col, const char *v)
+{
+	json_t *cells, *cell;
+
+	if (r == NULL || r->rows == NULL || row < 0 || col < 0)
+		return PA_INTERNAL;
+	cells = json_array_get(r->rows, (size_t)row);
+	if (cells == NULL || (size_t)col >= json_array_size(cells))
+		return PA_INTERNAL;
+	cell = v != NULL ? json_string(v) : json_null();
+	if (cell == NULL ||
+	    json_array_set_new(cells, (size_t)col, cell) != 0)
+		return PA_INTERNAL;
+	return PA_OK;
+}
+
 static json_t *
 json_cell(const struct db_res *r, int row, int col)
 {

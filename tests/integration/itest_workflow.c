@@ -1087,6 +1087,63 @@ START_TEST(test_an_overdue_referral_shows_on_both_sides)
 	    "/api/v1/referrals?direction=incoming&overdue=true", NULL);
 	ck_assert_str_eq(jstr(x.j, "items.0.id"), rid);
 	res_free(&x);
+
+	/* The case's own read says the same, from its document. */
+	j = case_json(&p, id);
+	ck_assert(json_is_true(jpath(find_by(json_object_get(j, "referrals"),
+	    "id", rid), "overdue")));
+	ck_assert(json_is_false(jpath(find_by(json_object_get(j,
+	    "referrals"), "id", other), "overdue")));
+	json_decref(j);
+	/*
+	 * A deadline passes with no write: the document holds the deadline,
+	 * the read compares it with its own time.
+	 */
+	snprintf(sql, sizeof(sql),
+	    "UPDATE referrals SET respond_by = now() + interval '1 second' "
+	    "WHERE id = '%s'",
+	    other);
+	ck_assert_int_eq(harness_exec(wf.db, sql), 0);
+	j = case_json(&p, id);
+	ck_assert(json_is_false(jpath(find_by(json_object_get(j,
+	    "referrals"), "id", other), "overdue")));
+	json_decref(j);
+	harness_sleep_ms(1500);
+	j = case_json(&p, id);
+	ck_assert(json_is_true(jpath(find_by(json_object_get(j, "referrals"),
+	    "id", other), "overdue")));
+	json_decref(j);
+}
+END_TEST
+
+/*
+ * A case whose read document is gone (made by hand, or lost) is read from
+ * its tables all the same, and has its document again.
+ */
+START_TEST(test_a_case_without_its_read_document_is_read_all_the_same)
+{
+	char id[40], cid[40], rid[40];
+	struct sess p;
+	struct orgs o;
+	json_t *before, *after;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
+	before = case_json(&p, id);
+	ck_assert_int_eq(sqln(wf.db, "WITH d AS (DELETE FROM case_docs WHERE "
+	    "case_id = $1 RETURNING 1) SELECT count(*) FROM d", id, NULL), 1);
+	after = case_json(&p, id);
+	ck_assert(json_equal(before, after));
+	ck_assert_str_eq(jstr(after, "victim.given_name"), NAME_GIVEN);
+	ck_assert_str_eq(jstr(after, "referrals.0.id"), rid);
+	ck_assert_int_eq(sqln(wf.db, "SELECT count(*) FROM case_docs WHERE "
+	    "case_id = $1", id, NULL), 1);
+	json_decref(before);
+	json_decref(after);
+	ck_assert_int_eq(docs_stale(wf.db), 0);
 }
 END_TEST
 
@@ -1759,6 +1816,8 @@ workflow_suite(void)
 	tcase_add_test(tc, test_two_people_accepting_at_once_one_wins);
 	tcase_add_test(tc, test_lead_transfer_to_an_ngo_keeps_police_access);
 	tcase_add_test(tc, test_an_overdue_referral_shows_on_both_sides);
+	tcase_add_test(tc,
+	    test_a_case_without_its_read_document_is_read_all_the_same);
 	tcase_add_test(tc,
 	    test_an_overdue_referral_is_an_overdue_case_for_the_receiver);
 	tcase_add_test(tc, test_case_list_filters_overdue_cases);

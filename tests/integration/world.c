@@ -314,11 +314,41 @@ env_start(struct env *e)
 	env_start_ex(e, 1, NULL, NULL);
 }
 
-/* Stops the server (which must exit cleanly) and drops everything. */
+/*
+ * Whether every case's read document (migration 0008) is what its tables
+ * make: the documents are copied aside, made again from the tables, and
+ * compared; the number of cases that differ, or -1 when the database did
+ * not answer. Made again, they are right for whatever runs next.
+ */
+long
+docs_stale(const char *db)
+{
+	char out[64];
+
+	if (harness_exec(db, "DROP TABLE IF EXISTS docs_before; "
+	    "CREATE TABLE docs_before AS SELECT * FROM case_docs; "
+	    "SELECT case_docs_put(ARRAY(SELECT id FROM cases), 'all')") != 0)
+		return -1;
+	out[0] = '\0';
+	if (harness_value(db, "SELECT count(*) FROM docs_before b "
+	    "FULL JOIN case_docs d ON d.case_id = b.case_id "
+	    "WHERE row(b.*) IS DISTINCT FROM row(d.*)", NULL, 0, out,
+	    sizeof(out)) != 0 || out[0] == '\0')
+		return -1;
+	if (harness_exec(db, "DROP TABLE docs_before") != 0)
+		return -1;
+	return strtol(out, NULL, 10);
+}
+
+/*
+ * Stops the server (which must exit cleanly), checks that the cases'
+ * read documents followed every write of the test, and drops everything.
+ */
 void
 env_stop(struct env *e)
 {
 	int rc = e->srv.pid > 0 ? harness_server_stop(&e->srv) : 0;
+	long stale = e->db != NULL ? docs_stale(e->db) : 0;
 
 	harness_db_drop(e->db);
 	e->db = NULL;
@@ -326,6 +356,8 @@ env_stop(struct env *e)
 		harness_rmtree(e->dir);
 	e->dir[0] = '\0';
 	ck_assert_msg(rc == 0, "the server exited with %d (log above)", rc);
+	ck_assert_msg(stale == 0, "%ld case(s) whose read document is not "
+	    "what their tables make (-1: the database did not answer)", stale);
 }
 
 /* Reads a whole file (caller frees), or NULL. */

@@ -91,6 +91,8 @@ void sqlv(const char *db, const char *sql, const char *p1, const char *p2,
     char *out, size_t outlen);
 
 long sqln(const char *db, const char *sql, const char *p1, const char *p2);
+/* Cases whose read document differs from their tables' (-1: no answer). */
+long docs_stale(const char *db);
 
 void user_id_of(const struct env *e, const char *username, char out[40]);
 
