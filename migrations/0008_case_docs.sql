@@ -34,218 +34,209 @@ CREATE TABLE case_docs (
 	events text NOT NULL DEFAULT '[]'
 );
 
--- Makes the parts named by what ('all', 'wrapped', 'fields', 'consents',
+-- Each part of one case's document, as the read used to compute it. In
+-- PL/pgSQL, so that a session plans each once (a SQL function's body is
+-- planned again at every call).
+CREATE FUNCTION case_doc_wrapped(cid uuid) RETURNS bytea
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT k.wrapped FROM case_keys k WHERE k.case_id = cid);
+END
+$$;
+CREATE FUNCTION case_doc_fields(cid uuid) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT coalesce(string_agg(f.field || ':' ||
+	    encode(f.value, 'hex'), ',' ORDER BY f.field), '')
+	    FROM case_fields f WHERE f.case_id = cid);
+END
+$$;
+CREATE FUNCTION case_doc_scopes(cid uuid) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT coalesce(array_to_json(array_agg(DISTINCT n.scope)),
+	    '[]')::text FROM consents n WHERE n.case_id = cid AND
+	    n.withdrawn_at IS NULL);
+END
+$$;
+CREATE FUNCTION case_doc_consents(cid uuid) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT coalesce(json_agg(json_build_array(n.id::text,
+	    n.scope::text, n.given_by::text, to_char(n.given_on, 'YYYY-MM-DD'),
+	    to_char(n.recorded_at AT TIME ZONE 'UTC',
+	    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+	    to_char(n.withdrawn_at AT TIME ZONE 'UTC',
+	    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+	    n.organisation_id::text, encode(n.note, 'hex'))
+	    ORDER BY n.recorded_at), '[]')::text
+	    FROM consents n WHERE n.case_id = cid);
+END
+$$;
+-- A referral carries its case's reference, sex, age band, childhood and
+-- urgent needs (cs, the case's row).
+CREATE FUNCTION case_doc_referrals(cs cases) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT coalesce(json_agg(json_build_array(
+	    r.id::text, r.case_id::text, cs.reference::text,
+	    r.from_organisation_id::text, fo.name::text, fo.kind::text,
+	    r.to_organisation_id::text, tob.name::text, tob.kind::text,
+	    r.service::text, r.urgency::text, r.status::text,
+	    to_char(r.respond_by AT TIME ZONE 'UTC',
+	    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+	    to_char(r.created_at AT TIME ZONE 'UTC',
+	    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+	    to_char(r.answered_at AT TIME ZONE 'UTC',
+	    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+	    r.decline_reason::text, r.closed_reason::text,
+	    CASE WHEN r.status = 'pending' THEN (extract(epoch FROM
+	    r.respond_by) * 1000000)::bigint::text END,
+	    cs.sex::text, cs.age_band::text, left(cs.is_child::text, 1),
+	    coalesce(cs.clear -> 'identification.urgent_needs', '[]')::text,
+	    't') ORDER BY r.created_at), '[]')::text
+	    FROM referrals r
+	    JOIN organisations fo ON fo.id = r.from_organisation_id
+	    JOIN organisations tob ON tob.id = r.to_organisation_id
+	    WHERE r.case_id = cs.id);
+END
+$$;
+CREATE FUNCTION case_doc_services(cid uuid) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT coalesce(json_agg(json_build_array(s.id::text,
+	    s.service::text, to_char(s.delivered_on, 'YYYY-MM-DD'),
+	    s.organisation_id::text, so.name::text)
+	    ORDER BY s.delivered_on, s.recorded_at), '[]')::text
+	    FROM services_delivered s
+	    JOIN organisations so ON so.id = s.organisation_id
+	    WHERE s.case_id = cid);
+END
+$$;
+CREATE FUNCTION case_doc_events(cid uuid) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT coalesce(json_agg(json_build_array(e.id::text,
+	    to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+	    e.organisation_id::text, eo.name::text, e.user_id::text,
+	    e.kind::text, e.category::text, e.visibility::text,
+	    e.detail::text, encode(e.body, 'hex'))
+	    ORDER BY e.at, e.id), '[]')::text
+	    FROM case_events e
+	    LEFT JOIN organisations eo ON eo.id = e.organisation_id
+	    WHERE e.case_id = cid);
+END
+$$;
+
+-- Makes the part named by what ('all', 'wrapped', 'fields', 'consents',
 -- 'referrals', 'services', 'events') of the documents of cases ids again,
--- from the tables. The rows are locked first, in one order, and the parts
--- computed by the next statements: under READ COMMITTED each sees what a
--- writer that held the lock before committed, so that two transactions
--- writing to one case cannot leave a document without the other's rows.
--- Generic plans: with an array for parameter, PostgreSQL's plan cache
--- otherwise plans every call anew (a referral's part measured 227 us a
--- call so, 64 us with the cached plan).
+-- from the tables.
+-- - A case without a document gets one first, and all its parts: a part
+--   alone would make a document that looks whole.
+-- - The rows are then locked, in one order, and the parts computed by the
+--   statements after the lock: under READ COMMITTED each sees what a
+--   writer that held the lock before committed, so that two transactions
+--   writing to one case cannot leave its document without the other's
+--   rows.
+-- - Generic plans: with an array for parameter, PostgreSQL's plan cache
+--   otherwise plans every call anew (a referral's part measured 227 us a
+--   call so, 64 us with the cached plan).
 CREATE FUNCTION case_docs_put(ids uuid[], what text) RETURNS void
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+	fresh uuid[];
 BEGIN
 	IF ids IS NULL OR cardinality(ids) = 0 THEN
 		RETURN;
 	END IF;
+	WITH i AS (INSERT INTO case_docs (case_id)
+	    SELECT id FROM cases WHERE id = ANY (ids)
+	    ON CONFLICT (case_id) DO NOTHING RETURNING case_id)
+	SELECT coalesce(array_agg(case_id), '{}') INTO fresh FROM i;
 	PERFORM 1 FROM case_docs WHERE case_id = ANY (ids)
 	    ORDER BY case_id FOR UPDATE;
-	IF what IN ('all', 'wrapped') THEN
-		INSERT INTO case_docs (case_id, wrapped)
-		SELECT c.id, k.wrapped FROM cases c
-		    LEFT JOIN case_keys k ON k.case_id = c.id
-		    WHERE c.id = ANY (ids)
-		ON CONFLICT (case_id) DO UPDATE SET wrapped = EXCLUDED.wrapped;
+	IF what = 'all' OR cardinality(fresh) > 0 THEN
+		UPDATE case_docs d SET wrapped = case_doc_wrapped(c.id),
+		    fields = case_doc_fields(c.id),
+		    scopes = case_doc_scopes(c.id),
+		    consents = case_doc_consents(c.id),
+		    referrals = case_doc_referrals(c),
+		    services = case_doc_services(c.id),
+		    events = case_doc_events(c.id)
+		    FROM cases c WHERE c.id = d.case_id AND
+		    d.case_id = ANY (CASE WHEN what = 'all' THEN ids ELSE fresh END);
+		IF what = 'all' THEN
+			RETURN;
+		END IF;
 	END IF;
-	IF what IN ('all', 'fields') THEN
-		INSERT INTO case_docs (case_id, fields)
-		SELECT c.id, (SELECT coalesce(string_agg(f.field || ':' ||
-		    encode(f.value, 'hex'), ',' ORDER BY f.field), '')
-		    FROM case_fields f WHERE f.case_id = c.id)
-		    FROM cases c WHERE c.id = ANY (ids)
-		ON CONFLICT (case_id) DO UPDATE SET fields = EXCLUDED.fields;
-	END IF;
-	IF what IN ('all', 'consents') THEN
-		INSERT INTO case_docs (case_id, scopes, consents)
-		SELECT c.id,
-		    (SELECT coalesce(array_to_json(array_agg(DISTINCT n.scope)),
-		    '[]')::text FROM consents n WHERE n.case_id = c.id AND
-		    n.withdrawn_at IS NULL),
-		    (SELECT coalesce(json_agg(json_build_array(n.id::text,
-		    n.scope::text, n.given_by::text,
-		    to_char(n.given_on, 'YYYY-MM-DD'),
-		    to_char(n.recorded_at AT TIME ZONE 'UTC',
-		    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-		    to_char(n.withdrawn_at AT TIME ZONE 'UTC',
-		    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-		    n.organisation_id::text, encode(n.note, 'hex'))
-		    ORDER BY n.recorded_at), '[]')::text
-		    FROM consents n WHERE n.case_id = c.id)
-		    FROM cases c WHERE c.id = ANY (ids)
-		ON CONFLICT (case_id) DO UPDATE SET scopes = EXCLUDED.scopes,
-		    consents = EXCLUDED.consents;
-	END IF;
-	IF what IN ('all', 'referrals') THEN
-		INSERT INTO case_docs (case_id, referrals)
-		SELECT c.id, (SELECT coalesce(json_agg(json_build_array(
-		    r.id::text, r.case_id::text, c.reference::text,
-		    r.from_organisation_id::text, fo.name::text, fo.kind::text,
-		    r.to_organisation_id::text, tob.name::text, tob.kind::text,
-		    r.service::text, r.urgency::text, r.status::text,
-		    to_char(r.respond_by AT TIME ZONE 'UTC',
-		    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-		    to_char(r.created_at AT TIME ZONE 'UTC',
-		    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-		    to_char(r.answered_at AT TIME ZONE 'UTC',
-		    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-		    r.decline_reason::text, r.closed_reason::text,
-		    CASE WHEN r.status = 'pending' THEN (extract(epoch FROM
-		    r.respond_by) * 1000000)::bigint::text END,
-		    c.sex::text, c.age_band::text, left(c.is_child::text, 1),
-		    coalesce(c.clear -> 'identification.urgent_needs',
-		    '[]')::text, 't') ORDER BY r.created_at), '[]')::text
-		    FROM referrals r
-		    JOIN organisations fo ON fo.id = r.from_organisation_id
-		    JOIN organisations tob ON tob.id = r.to_organisation_id
-		    WHERE r.case_id = c.id)
-		    FROM cases c WHERE c.id = ANY (ids)
-		ON CONFLICT (case_id) DO UPDATE SET referrals = EXCLUDED.referrals;
-	END IF;
-	IF what IN ('all', 'services') THEN
-		INSERT INTO case_docs (case_id, services)
-		SELECT c.id, (SELECT coalesce(json_agg(json_build_array(
-		    s.id::text, s.service::text,
-		    to_char(s.delivered_on, 'YYYY-MM-DD'),
-		    s.organisation_id::text, so.name::text)
-		    ORDER BY s.delivered_on, s.recorded_at), '[]')::text
-		    FROM services_delivered s
-		    JOIN organisations so ON so.id = s.organisation_id
-		    WHERE s.case_id = c.id)
-		    FROM cases c WHERE c.id = ANY (ids)
-		ON CONFLICT (case_id) DO UPDATE SET services = EXCLUDED.services;
-	END IF;
-	IF what IN ('all', 'events') THEN
-		INSERT INTO case_docs (case_id, events)
-		SELECT c.id, (SELECT coalesce(json_agg(json_build_array(
-		    e.id::text, to_char(e.at AT TIME ZONE 'UTC',
-		    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-		    e.organisation_id::text, eo.name::text, e.user_id::text,
-		    e.kind::text, e.category::text, e.visibility::text,
-		    e.detail::text, encode(e.body, 'hex'))
-		    ORDER BY e.at, e.id), '[]')::text
-		    FROM case_events e
-		    LEFT JOIN organisations eo ON eo.id = e.organisation_id
-		    WHERE e.case_id = c.id)
-		    FROM cases c WHERE c.id = ANY (ids)
-		ON CONFLICT (case_id) DO UPDATE SET events = EXCLUDED.events;
+	IF what = 'wrapped' THEN
+		UPDATE case_docs SET wrapped = case_doc_wrapped(case_id)
+		    WHERE case_id = ANY (ids);
+	ELSIF what = 'fields' THEN
+		UPDATE case_docs SET fields = case_doc_fields(case_id)
+		    WHERE case_id = ANY (ids);
+	ELSIF what = 'consents' THEN
+		UPDATE case_docs SET scopes = case_doc_scopes(case_id),
+		    consents = case_doc_consents(case_id)
+		    WHERE case_id = ANY (ids);
+	ELSIF what = 'referrals' THEN
+		UPDATE case_docs d SET referrals = case_doc_referrals(c)
+		    FROM cases c WHERE c.id = d.case_id AND
+		    d.case_id = ANY (ids);
+	ELSIF what = 'services' THEN
+		UPDATE case_docs SET services = case_doc_services(case_id)
+		    WHERE case_id = ANY (ids);
+	ELSIF what = 'events' THEN
+		UPDATE case_docs SET events = case_doc_events(case_id)
+		    WHERE case_id = ANY (ids);
+	ELSE
+		RAISE EXCEPTION 'case_docs_put: no part %', what;
 	END IF;
 END
 $$;
 
--- One trigger function per part, on each statement that changes its
--- table (INSERT, UPDATE and DELETE each have a trigger: a transition
--- table serves one event), with the cases it touched.
-CREATE FUNCTION case_docs_on_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The triggers of the six tables: on each statement that changes one
+-- (the part it feeds in TG_ARGV[0]), the cases of its rows, before and
+-- after an UPDATE. A TRUNCATE makes every document again.
+CREATE FUNCTION case_docs_on_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	PERFORM case_docs_put(ARRAY(SELECT DISTINCT case_id FROM changed),
-	    'wrapped');
-	RETURN NULL;
-END
-$$;
-CREATE FUNCTION case_docs_on_fields() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM case_docs_put(ARRAY(SELECT DISTINCT case_id FROM changed),
-	    'fields');
-	RETURN NULL;
-END
-$$;
-CREATE FUNCTION case_docs_on_consents() RETURNS trigger LANGUAGE plpgsql
-AS $$
-BEGIN
-	PERFORM case_docs_put(ARRAY(SELECT DISTINCT case_id FROM changed),
-	    'consents');
-	RETURN NULL;
-END
-$$;
-CREATE FUNCTION case_docs_on_referrals() RETURNS trigger LANGUAGE plpgsql
-AS $$
-BEGIN
-	PERFORM case_docs_put(ARRAY(SELECT DISTINCT case_id FROM changed),
-	    'referrals');
-	RETURN NULL;
-END
-$$;
-CREATE FUNCTION case_docs_on_services() RETURNS trigger LANGUAGE plpgsql
-AS $$
-BEGIN
-	PERFORM case_docs_put(ARRAY(SELECT DISTINCT case_id FROM changed),
-	    'services');
-	RETURN NULL;
-END
-$$;
-CREATE FUNCTION case_docs_on_events() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM case_docs_put(ARRAY(SELECT DISTINCT case_id FROM changed),
-	    'events');
+	IF TG_OP = 'TRUNCATE' THEN
+		PERFORM case_docs_put(ARRAY(SELECT id FROM cases), 'all');
+	ELSIF TG_OP = 'UPDATE' THEN
+		PERFORM case_docs_put(ARRAY(SELECT case_id FROM changed
+		    UNION SELECT case_id FROM before), TG_ARGV[0]);
+	ELSE
+		PERFORM case_docs_put(ARRAY(SELECT DISTINCT case_id
+		    FROM changed), TG_ARGV[0]);
+	END IF;
 	RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER case_docs_keys_ins AFTER INSERT ON case_keys
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_keys();
-CREATE TRIGGER case_docs_keys_upd AFTER UPDATE ON case_keys
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_keys();
-CREATE TRIGGER case_docs_keys_del AFTER DELETE ON case_keys
-    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_keys();
-CREATE TRIGGER case_docs_fields_ins AFTER INSERT ON case_fields
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_fields();
-CREATE TRIGGER case_docs_fields_upd AFTER UPDATE ON case_fields
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_fields();
-CREATE TRIGGER case_docs_fields_del AFTER DELETE ON case_fields
-    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_fields();
-CREATE TRIGGER case_docs_consents_ins AFTER INSERT ON consents
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_consents();
-CREATE TRIGGER case_docs_consents_upd AFTER UPDATE ON consents
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_consents();
-CREATE TRIGGER case_docs_consents_del AFTER DELETE ON consents
-    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_consents();
-CREATE TRIGGER case_docs_referrals_ins AFTER INSERT ON referrals
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_referrals();
-CREATE TRIGGER case_docs_referrals_upd AFTER UPDATE ON referrals
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_referrals();
-CREATE TRIGGER case_docs_referrals_del AFTER DELETE ON referrals
-    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_referrals();
-CREATE TRIGGER case_docs_services_ins AFTER INSERT ON services_delivered
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_services();
-CREATE TRIGGER case_docs_services_upd AFTER UPDATE ON services_delivered
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_services();
-CREATE TRIGGER case_docs_services_del AFTER DELETE ON services_delivered
-    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_services();
-CREATE TRIGGER case_docs_events_ins AFTER INSERT ON case_events
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_events();
-CREATE TRIGGER case_docs_events_upd AFTER UPDATE ON case_events
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_events();
-CREATE TRIGGER case_docs_events_del AFTER DELETE ON case_events
-    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION case_docs_on_events();
+DO $$
+DECLARE
+	t record;
+BEGIN
+	FOR t IN SELECT * FROM (VALUES ('case_keys', 'wrapped'),
+	    ('case_fields', 'fields'), ('consents', 'consents'),
+	    ('referrals', 'referrals'), ('services_delivered', 'services'),
+	    ('case_events', 'events')) AS v(tab, part) LOOP
+		EXECUTE format('CREATE TRIGGER case_docs_ins AFTER INSERT ON %I '
+		    'REFERENCING NEW TABLE AS changed FOR EACH STATEMENT '
+		    'EXECUTE FUNCTION case_docs_on_rows(%L)', t.tab, t.part);
+		EXECUTE format('CREATE TRIGGER case_docs_upd AFTER UPDATE ON %I '
+		    'REFERENCING OLD TABLE AS before NEW TABLE AS changed '
+		    'FOR EACH STATEMENT EXECUTE FUNCTION case_docs_on_rows(%L)',
+		    t.tab, t.part);
+		EXECUTE format('CREATE TRIGGER case_docs_del AFTER DELETE ON %I '
+		    'REFERENCING OLD TABLE AS changed FOR EACH STATEMENT '
+		    'EXECUTE FUNCTION case_docs_on_rows(%L)', t.tab, t.part);
+		EXECUTE format('CREATE TRIGGER case_docs_truncate AFTER TRUNCATE '
+		    'ON %I FOR EACH STATEMENT EXECUTE FUNCTION '
+		    'case_docs_on_rows(%L)', t.tab, t.part);
+	END LOOP;
+END
+$$;
 
 -- A new case gets its document: the defaults are the parts of a case with
 -- no rows in the other tables, and the triggers of the rows its statement
@@ -282,6 +273,9 @@ CREATE TRIGGER case_docs_cases_upd AFTER UPDATE ON cases
     FOR EACH STATEMENT EXECUTE FUNCTION case_docs_on_cases_upd();
 
 -- Organisations' names and kinds are in referrals, services and events.
+-- The three tables are locked against writers first (SHARE), so that a
+-- writer that read the old name has committed before the cases to make
+-- again are looked for, and one that comes after reads the new name.
 CREATE FUNCTION case_docs_on_orgs() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
 	orgs uuid[] := ARRAY(SELECT n.id FROM changed n JOIN before o
@@ -292,6 +286,7 @@ BEGIN
 	IF cardinality(orgs) = 0 THEN
 		RETURN NULL;
 	END IF;
+	LOCK TABLE referrals, services_delivered, case_events IN SHARE MODE;
 	ids := ARRAY(SELECT case_id FROM referrals WHERE
 	    from_organisation_id = ANY (orgs) OR to_organisation_id = ANY (orgs)
 	    UNION SELECT case_id FROM services_delivered WHERE

@@ -116,12 +116,16 @@ static const struct db_stmt stmts[] = {
 	    "b AS (DELETE FROM case_blind WHERE case_id = $1), "
 	    "k AS (DELETE FROM case_keys WHERE case_id = $1), "
 	    "cn AS (UPDATE consents SET note = NULL WHERE case_id = $1), "
-	    "rn AS (UPDATE referrals SET note = NULL, closed_note = NULL "
+	    /* One UPDATE of referrals: of two on the same rows in one
+	     * statement only one takes effect, and a pending referral kept
+	     * its (sealed) note. */
+	    "rn AS (UPDATE referrals SET note = NULL, closed_note = NULL, "
+	    "status = CASE WHEN status = 'pending' THEN 'withdrawn' "
+	    "ELSE status END, closed_at = CASE WHEN status = 'pending' "
+	    "THEN now() ELSE closed_at END, closed_reason = CASE WHEN "
+	    "status = 'pending' THEN 'case_erased' ELSE closed_reason END "
 	    "WHERE case_id = $1), "
-	    "ev AS (UPDATE case_events SET body = NULL WHERE case_id = $1), "
-	    "rw AS (UPDATE referrals SET status = 'withdrawn', "
-	    "closed_at = now(), closed_reason = 'case_erased' "
-	    "WHERE case_id = $1 AND status = 'pending') "
+	    "ev AS (UPDATE case_events SET body = NULL WHERE case_id = $1) "
 	    /* What stays in clear is what statistics read (stat_dim() and
 	     * the HTCDS export): the category columns. The copies of clear
 	     * fields keep sex, nationality, region and forms only; free or

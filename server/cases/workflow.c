@@ -127,9 +127,18 @@ static const struct db_stmt stmts[] = {
 	    "created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
 	    "now() + make_interval(hours => $9::int), $10) "
 	    "RETURNING " TS("respond_by") },
+	/*
+	 * The referral's case, locked as every other write locks it first
+	 * (begin_write): the referral's UPDATE then moves the case's read
+	 * document (migration 0008) under the same order of locks, where
+	 * taking the document before the case deadlocked with a note or a
+	 * transition on that case.
+	 */
 	{ "wf_referral_peek",
-	    "SELECT case_id, status FROM referrals WHERE id = $1 AND "
-	    "(from_organisation_id = $2 OR to_organisation_id = $2)" },
+	    "SELECT r.case_id, r.status FROM referrals r "
+	    "JOIN cases c ON c.id = r.case_id WHERE r.id = $1 AND "
+	    "(r.from_organisation_id = $2 OR r.to_organisation_id = $2) "
+	    "FOR UPDATE OF c" },
 	{ "wf_referral_accept",
 	    "UPDATE referrals r SET status = 'accepted', answered_at = now(), "
 	    "answered_by = $3 WHERE r.id = $1 AND r.to_organisation_id = $2 "

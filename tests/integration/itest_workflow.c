@@ -19,6 +19,7 @@
 
 #include <check.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 
 #include "harness.h"
 #include "world.h"
@@ -977,6 +978,91 @@ START_TEST(test_two_people_accepting_at_once_one_wins)
 }
 END_TEST
 
+/*
+ * A receiver accepting while another write holds the same case: the accept
+ * waits for the case, as every write takes the case's lock before its read
+ * document's (migration 0008). Taken the other way round, the accept held
+ * the document and waited for the case, and the other write, holding the
+ * case, waited for the document: a deadlock. Here a connection of the test
+ * holds the case, the accept is sent, and once it waits on a lock the
+ * holder writes to the case's timeline; both must succeed.
+ */
+struct accept_run {
+	const struct sess *s;
+	const char *rid;
+	long st;
+};
+
+static void *
+accept_run(void *p)
+{
+	struct accept_run *r = p;
+	struct res x = ref_act(r->s, r->rid, "accept", NULL);
+
+	r->st = x.st;
+	res_free(&x);
+	return NULL;
+}
+
+static PGresult *
+pq1(PGconn *c, const char *sql, const char *p1)
+{
+	return PQexecParams(c, sql, p1 != NULL ? 1 : 0, NULL,
+	    p1 != NULL ? &p1 : NULL, NULL, NULL, 0);
+}
+
+START_TEST(test_an_accept_waits_for_a_write_holding_its_case)
+{
+	char id[40], cid[40], rid[40], waiting[16];
+	struct accept_run ar;
+	struct sess p, g;
+	struct orgs o;
+	PGresult *q;
+	PGconn *c;
+	pthread_t th;
+	int i, ok;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "refuge.gao", &g);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
+
+	c = PQconnectdb(wf.db);
+	ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
+	q = pq1(c, "BEGIN", NULL);
+	PQclear(q);
+	q = pq1(c, "SELECT 1 FROM cases WHERE id = $1 FOR UPDATE", id);
+	ck_assert_int_eq(PQntuples(q), 1);
+	PQclear(q);
+	ar.s = &g;
+	ar.rid = rid;
+	ar.st = 0;
+	ck_assert_int_eq(pthread_create(&th, NULL, accept_run, &ar), 0);
+	for (i = 0, waiting[0] = '0'; i < 200 && waiting[0] == '0'; i++) {
+		harness_sleep_ms(50);
+		sqlv(wf.db, "SELECT count(*) FROM pg_stat_activity WHERE "
+		    "datname = current_database() AND wait_event_type = 'Lock'",
+		    NULL, NULL, waiting, sizeof(waiting));
+	}
+	ck_assert_msg(waiting[0] != '0', "the accept never waited on a lock");
+	q = pq1(c, "UPDATE case_events SET category = category "
+	    "WHERE case_id = $1", id);
+	ok = PQresultStatus(q) == PGRES_COMMAND_OK;
+	ck_assert_msg(ok, "the holder's write failed: %s",
+	    PQresultErrorMessage(q));
+	PQclear(q);
+	q = pq1(c, "COMMIT", NULL);
+	PQclear(q);
+	PQfinish(c);
+	pthread_join(th, NULL);
+	ck_assert_msg(ar.st == 200, "the accept answered %ld", ar.st);
+	ck_assert_int_eq(sqln(wf.db, "SELECT count(*) FROM referrals WHERE "
+	    "id = $1 AND status = 'accepted'", rid, NULL), 1);
+}
+END_TEST
+
 /* ------------------------------------------------------ lead transfer */
 
 START_TEST(test_lead_transfer_to_an_ngo_keeps_police_access)
@@ -1100,7 +1186,7 @@ START_TEST(test_an_overdue_referral_shows_on_both_sides)
 	 * the read compares it with its own time.
 	 */
 	snprintf(sql, sizeof(sql),
-	    "UPDATE referrals SET respond_by = now() + interval '1 second' "
+	    "UPDATE referrals SET respond_by = now() + interval '3 seconds' "
 	    "WHERE id = '%s'",
 	    other);
 	ck_assert_int_eq(harness_exec(wf.db, sql), 0);
@@ -1108,11 +1194,62 @@ START_TEST(test_an_overdue_referral_shows_on_both_sides)
 	ck_assert(json_is_false(jpath(find_by(json_object_get(j,
 	    "referrals"), "id", other), "overdue")));
 	json_decref(j);
-	harness_sleep_ms(1500);
+	harness_sleep_ms(3500);
 	j = case_json(&p, id);
 	ck_assert(json_is_true(jpath(find_by(json_object_get(j, "referrals"),
 	    "id", other), "overdue")));
 	json_decref(j);
+}
+END_TEST
+
+/*
+ * A referral carries a summary of its case (sex, age band, childhood,
+ * urgent needs): when the case changes, the read shows the new summary,
+ * as the receiver's list does.
+ */
+START_TEST(test_a_referral_summary_follows_its_case)
+{
+	char id[40], cid[40], rid[40], path[256];
+	struct sess p, g;
+	struct orgs o;
+	struct res x;
+	json_t *c, *r;
+
+	orgs_load(&o);
+	login_ok(&wf.srv, "police.agent", &p);
+	login_ok(&wf.srv, "refuge.gao", &g);
+	create_case(&p, adult_case(), id);
+	consent_ok(&p, id, "assistance", "victim", cid);
+	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
+	c = case_json(&p, id);
+	r = find_by(json_object_get(c, "referrals"), "id", rid);
+	ck_assert_str_eq(jstr(r, "summary.sex"), "female");
+	ck_assert(json_is_false(jpath(r, "summary.child")));
+	snprintf(path, sizeof(path), "/api/v1/cases/%s", id);
+	x = callj(&wf.srv, &p, "PATCH", path, json_pack("{s:I, s:{s:s, s:i}, "
+	    "s:{s:[s]}}", "version", json_integer_value(json_object_get(c,
+	    "version")), "victim", "sex", "male", "age_estimate", 16,
+	    "identification", "urgent_needs", "medical_care"));
+	EXPECT(x, 200, "PATCH sex, age and urgent needs");
+	res_free(&x);
+	json_decref(c);
+
+	c = case_json(&p, id);
+	r = find_by(json_object_get(c, "referrals"), "id", rid);
+	ck_assert_str_eq(jstr(r, "summary.sex"), "male");
+	ck_assert_str_eq(jstr(r, "summary.age_band"), "12-17");
+	ck_assert(json_is_true(jpath(r, "summary.child")));
+	ck_assert(has_string(jpath(r, "summary.urgent_needs"),
+	    "medical_care"));
+	ck_assert(!has_string(jpath(r, "summary.urgent_needs"),
+	    "safe_shelter"));
+	x = call(&wf.srv, &g, "GET", "/api/v1/referrals?direction=incoming",
+	    NULL);
+	EXPECT(x, 200, "incoming");
+	ck_assert(json_equal(jpath(x.j, "items.0.summary"),
+	    jpath(r, "summary")));
+	res_free(&x);
+	json_decref(c);
 }
 END_TEST
 
@@ -1135,6 +1272,16 @@ START_TEST(test_a_case_without_its_read_document_is_read_all_the_same)
 	before = case_json(&p, id);
 	ck_assert_int_eq(sqln(wf.db, "WITH d AS (DELETE FROM case_docs WHERE "
 	    "case_id = $1 RETURNING 1) SELECT count(*) FROM d", id, NULL), 1);
+	after = case_json(&p, id);
+	ck_assert(json_equal(before, after));
+	json_decref(after);
+	/* Gone again, and a write comes before the read: that write's part
+	 * alone must not pass for the whole document. */
+	ck_assert_int_eq(sqln(wf.db, "WITH d AS (DELETE FROM case_docs WHERE "
+	    "case_id = $1 RETURNING 1) SELECT count(*) FROM d", id, NULL), 1);
+	ck_assert_int_ge(sqln(wf.db, "WITH u AS (UPDATE case_events SET "
+	    "category = category WHERE case_id = $1 RETURNING 1) "
+	    "SELECT count(*) FROM u", id, NULL), 1);
 	after = case_json(&p, id);
 	ck_assert(json_equal(before, after));
 	ck_assert_str_eq(jstr(after, "victim.given_name"), NAME_GIVEN);
@@ -1263,11 +1410,27 @@ START_TEST(test_a_pending_referral_cannot_be_accepted_after_erasure)
 	login_ok(&wf.srv, "refuge.gao", &g);
 	create_case(&p, adult_case(), id);
 	consent_ok(&p, id, "assistance", "victim", cid);
-	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
+	snprintf(path, sizeof(path), "/api/v1/cases/%s/referrals", id);
+	x = callj(&wf.srv, &p, "POST", path, json_pack("{s:s, s:s, s:s, s:s, "
+	    "s:s}", "to_organisation_id", o.shelter_gao, "service", "shelter",
+	    "urgency", "normal", "consent_id", cid, "note",
+	    "Elle dort chez une cousine"));
+	EXPECT(x, 201, "referral with a note");
+	snprintf(rid, sizeof(rid), "%s", jstr(x.j, "id"));
+	res_free(&x);
+	ck_assert_int_eq(sqln(wf.db, "SELECT count(*) FROM referrals WHERE "
+	    "id = $1 AND note IS NOT NULL", rid, NULL), 1);
 	snprintf(path, sizeof(path), "/api/v1/cases/%s/erase", id);
 	x = call(&wf.srv, &chef, "POST", path, "{}");
 	EXPECT(x, 200, "erase");
 	res_free(&x);
+	/* The pending referral is withdrawn, and its note goes with the rest. */
+	ck_assert_int_eq(sqln(wf.db, "SELECT count(*) FROM referrals WHERE "
+	    "id = $1 AND note IS NULL AND closed_note IS NULL AND status = "
+	    "'withdrawn' AND closed_reason = 'case_erased'", rid, NULL), 1);
+	ck_assert_int_eq(sqln(wf.db, "SELECT count(*) FROM case_docs WHERE "
+	    "case_id = $1 AND wrapped IS NULL AND fields = '' AND referrals "
+	    "LIKE '%withdrawn%'", id, NULL), 1);
 
 	x = ref_act(&g, rid, "accept", NULL);
 	ck_assert_msg(x.st == 409,
@@ -1814,10 +1977,12 @@ workflow_suite(void)
 	tcase_add_test(tc,
 	    test_withdrawing_consent_withdraws_referrals_and_ends_access);
 	tcase_add_test(tc, test_two_people_accepting_at_once_one_wins);
+	tcase_add_test(tc, test_an_accept_waits_for_a_write_holding_its_case);
 	tcase_add_test(tc, test_lead_transfer_to_an_ngo_keeps_police_access);
 	tcase_add_test(tc, test_an_overdue_referral_shows_on_both_sides);
 	tcase_add_test(tc,
 	    test_a_case_without_its_read_document_is_read_all_the_same);
+	tcase_add_test(tc, test_a_referral_summary_follows_its_case);
 	tcase_add_test(tc,
 	    test_an_overdue_referral_is_an_overdue_case_for_the_receiver);
 	tcase_add_test(tc, test_case_list_filters_overdue_cases);
