@@ -1,10 +1,10 @@
 -- The case read's document: per case, what GET /api/v1/cases/{id} used to
--- gather from six tables on every read (the data key, the sealed fields,
--- the consents in force, referrals, consents, services and timeline),
--- kept as text in one row by triggers on those tables. The read becomes
--- a lookup by key of one row instead of seven subplans: about 60 us of
--- PostgreSQL CPU less per read (docs/benchmarks.md, 24 November, third
--- session), paid instead by the writes, which read far less often.
+-- gather from five tables on every read (the sealed fields, the consents
+-- in force, referrals, consents, services and timeline), kept as text in
+-- one row by triggers on those tables. The read becomes a lookup by key
+-- of one row instead of six subplans: about 60 us of PostgreSQL CPU less
+-- per read (docs/benchmarks.md, 24 November, third session), paid instead
+-- by the writes, which are far rarer than reads.
 --
 -- Writes keep reading the tables themselves, so that every answer to a
 -- write is a check of the document (itest_workflow compares the read with
@@ -12,20 +12,22 @@
 -- a document again from the tables (the read does so itself when one is
 -- missing). The document holds what the tables hold: sealed values stay
 -- sealed, and erasing a case's tables erases its document through the
--- same triggers.
+-- same triggers. The case's wrapped data key stays in case_keys only (the
+-- read joins it): every version of a document is a copy in the WAL, and
+-- the key is what erasure destroys; a key rotation then touches no
+-- document either.
 --
--- Columns, in the read's row (server/cases/internal.h, COL_*): wrapped is
--- case_keys.wrapped; fields is "path:hex,..." of case_fields; scopes the
--- JSON array of the scopes of consents in force; referrals, consents,
--- services and events JSON arrays of rows of texts, in the columns of
--- server/cases/workflow.c (R_*, and the other lists). In referrals, the
--- overdue column holds the respond_by of a pending referral in
--- microseconds since the epoch (NULL otherwise): the reader compares it
--- with its transaction's now(), since time moves and the document does not.
+-- Columns, in the read's row (server/cases/internal.h, COL_*): fields is
+-- "path:hex,..." of case_fields; scopes the JSON array of the scopes of
+-- consents in force; referrals, consents, services and events JSON arrays
+-- of rows of texts, in the columns of server/cases/workflow.c (R_*, and
+-- the other lists). In referrals, the overdue column holds the respond_by
+-- of a pending referral in microseconds since the epoch (NULL otherwise):
+-- the reader compares it with its transaction's now(), since time moves
+-- and the document does not.
 
 CREATE TABLE case_docs (
 	case_id uuid PRIMARY KEY REFERENCES cases (id),
-	wrapped bytea,
 	fields text NOT NULL DEFAULT '',
 	scopes text NOT NULL DEFAULT '[]',
 	referrals text NOT NULL DEFAULT '[]',
@@ -37,12 +39,6 @@ CREATE TABLE case_docs (
 -- Each part of one case's document, as the read used to compute it. In
 -- PL/pgSQL, so that a session plans each once (a SQL function's body is
 -- planned again at every call).
-CREATE FUNCTION case_doc_wrapped(cid uuid) RETURNS bytea
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-	RETURN (SELECT k.wrapped FROM case_keys k WHERE k.case_id = cid);
-END
-$$;
 CREATE FUNCTION case_doc_fields(cid uuid) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -128,16 +124,19 @@ BEGIN
 END
 $$;
 
--- Makes the part named by what ('all', 'wrapped', 'fields', 'consents',
+-- Makes the part named by what ('all', 'fields', 'consents',
 -- 'referrals', 'services', 'events') of the documents of cases ids again,
 -- from the tables.
 -- - A case without a document gets one first, and all its parts: a part
 --   alone would make a document that looks whole.
--- - The rows are then locked, in one order, and the parts computed by the
+-- - The rows are then locked (the insert already waits for a writer
+--   whose document row is not committed) and the parts computed by the
 --   statements after the lock: under READ COMMITTED each sees what a
 --   writer that held the lock before committed, so that two transactions
 --   writing to one case cannot leave its document without the other's
---   rows.
+--   rows. Every write locks its case before it writes (begin_write,
+--   wf_referral_peek, read_row), so that no two take a case and its
+--   document in opposite orders.
 -- - Generic plans: with an array for parameter, PostgreSQL's plan cache
 --   otherwise plans every call anew (a referral's part measured 227 us a
 --   call so, 64 us with the cached plan).
@@ -156,8 +155,7 @@ BEGIN
 	PERFORM 1 FROM case_docs WHERE case_id = ANY (ids)
 	    ORDER BY case_id FOR UPDATE;
 	IF what = 'all' OR cardinality(fresh) > 0 THEN
-		UPDATE case_docs d SET wrapped = case_doc_wrapped(c.id),
-		    fields = case_doc_fields(c.id),
+		UPDATE case_docs d SET fields = case_doc_fields(c.id),
 		    scopes = case_doc_scopes(c.id),
 		    consents = case_doc_consents(c.id),
 		    referrals = case_doc_referrals(c),
@@ -169,10 +167,7 @@ BEGIN
 			RETURN;
 		END IF;
 	END IF;
-	IF what = 'wrapped' THEN
-		UPDATE case_docs SET wrapped = case_doc_wrapped(case_id)
-		    WHERE case_id = ANY (ids);
-	ELSIF what = 'fields' THEN
+	IF what = 'fields' THEN
 		UPDATE case_docs SET fields = case_doc_fields(case_id)
 		    WHERE case_id = ANY (ids);
 	ELSIF what = 'consents' THEN
@@ -195,7 +190,7 @@ BEGIN
 END
 $$;
 
--- The triggers of the six tables: on each statement that changes one
+-- The triggers of the five tables: on each statement that changes one
 -- (the part it feeds in TG_ARGV[0]), the cases of its rows, before and
 -- after an UPDATE. A TRUNCATE makes every document again.
 CREATE FUNCTION case_docs_on_rows() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -217,8 +212,7 @@ DO $$
 DECLARE
 	t record;
 BEGIN
-	FOR t IN SELECT * FROM (VALUES ('case_keys', 'wrapped'),
-	    ('case_fields', 'fields'), ('consents', 'consents'),
+	FOR t IN SELECT * FROM (VALUES ('case_fields', 'fields'), ('consents', 'consents'),
 	    ('referrals', 'referrals'), ('services_delivered', 'services'),
 	    ('case_events', 'events')) AS v(tab, part) LOOP
 		EXECUTE format('CREATE TRIGGER case_docs_ins AFTER INSERT ON %I '
@@ -273,9 +267,12 @@ CREATE TRIGGER case_docs_cases_upd AFTER UPDATE ON cases
     FOR EACH STATEMENT EXECUTE FUNCTION case_docs_on_cases_upd();
 
 -- Organisations' names and kinds are in referrals, services and events.
--- The three tables are locked against writers first (SHARE), so that a
--- writer that read the old name has committed before the cases to make
--- again are looked for, and one that comes after reads the new name.
+-- The documents are locked against writers first (EXCLUSIVE; the read's
+-- plain SELECT goes on): a writer that made a document with the old name
+-- has committed before the cases to make again are looked for, and one
+-- that comes after waits, then reads the new name. Locking the three
+-- tables instead deadlocked with a writer that had made its document and
+-- was about to write its timeline event.
 CREATE FUNCTION case_docs_on_orgs() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
 	orgs uuid[] := ARRAY(SELECT n.id FROM changed n JOIN before o
@@ -286,7 +283,7 @@ BEGIN
 	IF cardinality(orgs) = 0 THEN
 		RETURN NULL;
 	END IF;
-	LOCK TABLE referrals, services_delivered, case_events IN SHARE MODE;
+	LOCK TABLE case_docs IN EXCLUSIVE MODE;
 	ids := ARRAY(SELECT case_id FROM referrals WHERE
 	    from_organisation_id = ANY (orgs) OR to_organisation_id = ANY (orgs)
 	    UNION SELECT case_id FROM services_delivered WHERE

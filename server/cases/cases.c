@@ -1195,7 +1195,8 @@ read_row(struct db *db, const char *stmt, const struct db_arg *a, int n,
 	log_warn("case %s had no read document: made from its tables", id);
 	db_res_free(*row);
 	*row = NULL;
-	if ((rc = db_exec(db, "case_docs_make", m, 1, NULL)) == PA_OK)
+	if ((rc = db_exec(db, "case_docs_lock", m, 1, NULL)) == PA_OK &&
+	    (rc = db_exec(db, "case_docs_make", m, 1, NULL)) == PA_OK)
 		rc = db_exec(db, stmt, a, n, row);
 	if (rc == PA_OK && db_res_rows(*row) == 1 &&
 	    !db_res_isnull(*row, 0, COL_ID) &&

@@ -91,11 +91,11 @@ json_t *cases_sealed_parse(const char *s);
  */
 /*
  * The case row: $1 is the case, ORG the caller's organisation (a
- * placeholder, or a column of the statement's session lookup). The data
- * key, the sealed fields and the scopes of the consents in force come from
- * the tables (CASE_COLS_OF, for the writes, which must see their own
- * changes) or from the case's document (the read, workflow.c; migration
- * 0008): CASE_COLS_SRC takes them as SQL.
+ * placeholder, or a column of the statement's session lookup). The
+ * sealed fields and the scopes of the consents in force come from the
+ * tables (CASE_COLS_OF, for the writes, which must see their own changes)
+ * or from the case's document (the read, workflow.c; migration 0008):
+ * CASE_COLS_SRC takes them, and the data key, as SQL.
  */
 #define CASE_COLS_SRC(ORG, WRAPPED, FIELDS, SCOPES) \
 	"SELECT c.id, c.reference, c.stage, c.version, " \
@@ -111,7 +111,7 @@ json_t *cases_sealed_parse(const char *s);
 	"','), '') FROM case_fields WHERE case_id = c.id)", \
 	"(SELECT coalesce(array_to_json(array_agg(DISTINCT scope)), '[]')" \
 	"::text FROM consents WHERE case_id = c.id AND withdrawn_at IS NULL)")
-/* JOIN: the key's table, or the document's. */
+/* JOIN: the key's table, and the document's for the read. */
 #define CASE_FROM_SRC(ORG, JOIN) \
 	"FROM cases c JOIN organisations o ON o.id = c.lead_organisation_id " \
 	JOIN " WHERE c.id = $1 AND " \

@@ -50,23 +50,26 @@ enum {
  * The read's case row with its referrals, consents, services and timeline
  * as four more columns, each a JSON array of rows of texts in the columns
  * and order of wf_case_referrals, wf_case_consents, wf_case_services and
- * wf_case_events (booleans as libpq's 't'/'f'), all from the case's
- * document (migration 0008): one row by key instead of seven subplans,
- * which cost about 60 us of PostgreSQL CPU per read. Without access to
- * the case there is no row, and nothing of the document is read. In the
- * referrals, the overdue column holds a pending referral's deadline in
- * microseconds; workflow_pre_from_row compares it with the statement's
- * now() (COL_WF_NOW). The referrals' last column, the caller's access to
- * the case, is true: the row exists only with that access. COL_WF_DOC
- * says whether the case had a document (get_once makes a missing one).
+ * wf_case_events (booleans as libpq's 't'/'f'), these and the sealed
+ * fields and consents in force from the case's document (migration 0008):
+ * one row by key instead of six subplans, which cost about 60 us of
+ * PostgreSQL CPU per read. The data key comes from case_keys. Without
+ * access to the case there is no row, and nothing of the document is
+ * read. In the referrals, the overdue column holds a pending referral's
+ * deadline in microseconds; workflow_pre_from_row compares it with the
+ * statement's now() (COL_WF_NOW). The referrals' last column, the
+ * caller's access to the case, is true: the row exists only with that
+ * access. COL_WF_DOC says whether the case had a document (read_row in
+ * cases.c makes a missing one).
  */
 #define CASE_DOC_COLS_OF(ORG) \
-	CASE_COLS_SRC(ORG, "d.wrapped", "d.fields", "d.scopes") \
+	CASE_COLS_SRC(ORG, "k.wrapped", "d.fields", "d.scopes") \
 	", d.referrals, d.consents, d.services, d.events, " \
 	"(extract(epoch FROM now()) * 1000000)::bigint, " \
 	"d.case_id IS NOT NULL "
 #define CASE_DOC_FROM_OF(ORG) \
-	CASE_FROM_SRC(ORG, "LEFT JOIN case_docs d ON d.case_id = c.id")
+	CASE_FROM_SRC(ORG, "LEFT JOIN case_keys k ON k.case_id = c.id " \
+	"LEFT JOIN case_docs d ON d.case_id = c.id")
 
 static const struct db_stmt stmts[] = {
 	{ "case_read", CASE_DOC_COLS_OF("$2") CASE_DOC_FROM_OF("$2") },
@@ -88,7 +91,12 @@ static const struct db_stmt stmts[] = {
 	    CASE_DOC_COLS_OF("hit.oid")
 	    CASE_DOC_FROM_OF("hit.oid") " AND NOT hit.must_change_password AND "
 	    "(hit.role || ':' || hit.kind) = ANY ($4::text[])) cr ON true" },
-	/* A case's document made again from its tables (get_once). */
+	/*
+	 * A case's document made again from its tables (read_row), after
+	 * the case is locked against writes: a write holds its case, then
+	 * its document (migration 0008).
+	 */
+	{ "case_docs_lock", "SELECT 1 FROM cases WHERE id = $1 FOR KEY SHARE" },
 	{ "case_docs_make", "SELECT case_docs_put(ARRAY[$1::uuid], 'all')" },
 	{ "wf_event",
 	    "INSERT INTO case_events (id, case_id, organisation_id, user_id, "
