@@ -162,6 +162,20 @@ refer_ok(const struct sess *s, const char *case_id, const char *to,
 	res_free(&x);
 }
 
+/*
+ * The opening of most journeys: s registers an adult's case (id), records
+ * the victim's consent to assistance (cid), and refers the case to `to`
+ * for service (rid).
+ */
+static void
+referred_case(const struct sess *s, const char *to, const char *service,
+    char id[40], char cid[40], char rid[40])
+{
+	create_case(s, adult_case(), id);
+	consent_ok(s, id, "assistance", "victim", cid);
+	refer_ok(s, id, to, service, cid, rid);
+}
+
 /* POST /referrals/{id}/{act} with body (taken; NULL: {}). */
 static struct res
 ref_act(const struct sess *s, const char *rid, const char *act, json_t *body)
@@ -470,9 +484,7 @@ START_TEST(test_psychosocial_notes_reach_the_police_only_with_consent)
 	orgs_load(&o);
 	login_ok(&wf.srv, "police.agent", &p);
 	login_ok(&wf.srv, "guichet.agent", &g);
-	create_case(&p, adult_case(), id);
-	consent_ok(&p, id, "assistance", "victim", cid);
-	refer_ok(&p, id, o.one_stop, "psychosocial", cid, rid);
+	referred_case(&p, o.one_stop, "psychosocial", id, cid, rid);
 	accept_ok(&g, rid);
 
 	snprintf(path, sizeof(path), "/api/v1/cases/%s/notes", id);
@@ -531,9 +543,7 @@ START_TEST(test_an_organisation_note_stays_in_its_organisation)
 	login_ok(&wf.srv, "police.agent", &p);
 	login_ok(&wf.srv, "guichet.agent", &g);
 	login_ok(&wf.srv, "refuge.gao", &s);
-	create_case(&p, adult_case(), id);
-	consent_ok(&p, id, "assistance", "victim", cid);
-	refer_ok(&p, id, o.one_stop, "medical", cid, rid);
+	referred_case(&p, o.one_stop, "medical", id, cid, rid);
 	accept_ok(&g, rid);
 	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid2);
 	accept_ok(&s, rid2);
@@ -801,9 +811,7 @@ START_TEST(test_a_declined_service_is_an_unmet_need_until_accepted)
 	login_ok(&wf.srv, "police.agent", &p);
 	login_ok(&wf.srv, "refuge.gao", &g);
 	login_ok(&wf.srv, "refuge.bamako", &b);
-	create_case(&p, adult_case(), id);
-	consent_ok(&p, id, "assistance", "victim", cid);
-	refer_ok(&p, id, o.shelter_gao, "shelter", cid, r1);
+	referred_case(&p, o.shelter_gao, "shelter", id, cid, r1);
 	c = case_json(&p, id);
 	ck_assert(!has_string(jpath(c, "unmet_needs"), "shelter"));
 	json_decref(c);
@@ -849,9 +857,7 @@ START_TEST(test_withdrawing_consent_withdraws_referrals_and_ends_access)
 	login_ok(&wf.srv, "police.agent", &p);
 	login_ok(&wf.srv, "guichet.agent", &g);
 	login_ok(&wf.srv, "refuge.gao", &s);
-	create_case(&p, adult_case(), id);
-	consent_ok(&p, id, "assistance", "victim", cid);
-	refer_ok(&p, id, o.shelter_gao, "shelter", cid, r1);
+	referred_case(&p, o.shelter_gao, "shelter", id, cid, r1);
 	refer_ok(&p, id, o.one_stop, "psychosocial", cid, r2);
 	accept_ok(&g, r2);
 	x = get_case(&g, id);
@@ -1075,9 +1081,7 @@ START_TEST(test_requests_wait_for_a_write_holding_their_case)
 	orgs_load(&o);
 	login_ok(&wf.srv, "police.agent", &p);
 	login_ok(&wf.srv, "refuge.gao", &g);
-	create_case(&p, adult_case(), id);
-	consent_ok(&p, id, "assistance", "victim", cid);
-	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
+	referred_case(&p, o.shelter_gao, "shelter", id, cid, rid);
 
 	/* The receiver accepts. */
 	run.s = &g;
@@ -1169,9 +1173,7 @@ START_TEST(test_an_overdue_referral_shows_on_both_sides)
 	orgs_load(&o);
 	login_ok(&wf.srv, "police.agent", &p);
 	login_ok(&wf.srv, "refuge.gao", &g);
-	create_case(&p, adult_case(), id);
-	consent_ok(&p, id, "assistance", "victim", cid);
-	refer_ok(&p, id, o.one_stop, "medical", cid, other);
+	referred_case(&p, o.one_stop, "medical", id, cid, other);
 	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
 	j = inbox(&p);
 	ck_assert_int_eq(jint(j, "overdue_referrals"), 0);
@@ -1256,9 +1258,7 @@ START_TEST(test_a_referral_summary_follows_its_case)
 	orgs_load(&o);
 	login_ok(&wf.srv, "police.agent", &p);
 	login_ok(&wf.srv, "refuge.gao", &g);
-	create_case(&p, adult_case(), id);
-	consent_ok(&p, id, "assistance", "victim", cid);
-	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
+	referred_case(&p, o.shelter_gao, "shelter", id, cid, rid);
 	c = case_json(&p, id);
 	r = find_by(json_object_get(c, "referrals"), "id", rid);
 	ck_assert_str_eq(jstr(r, "summary.sex"), "female");
@@ -1304,9 +1304,7 @@ START_TEST(test_a_case_without_its_read_document_is_read_all_the_same)
 
 	orgs_load(&o);
 	login_ok(&wf.srv, "police.agent", &p);
-	create_case(&p, adult_case(), id);
-	consent_ok(&p, id, "assistance", "victim", cid);
-	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
+	referred_case(&p, o.shelter_gao, "shelter", id, cid, rid);
 	before = case_json(&p, id);
 	ck_assert_int_eq(sqln(wf.db, "WITH d AS (DELETE FROM case_docs WHERE "
 	    "case_id = $1 RETURNING 1) SELECT count(*) FROM d", id, NULL), 1);
@@ -1342,9 +1340,7 @@ START_TEST(test_an_overdue_referral_is_an_overdue_case_for_the_receiver)
 	orgs_load(&o);
 	login_ok(&wf.srv, "police.agent", &p);
 	login_ok(&wf.srv, "refuge.gao", &g);
-	create_case(&p, adult_case(), id);
-	consent_ok(&p, id, "assistance", "victim", cid);
-	refer_ok(&p, id, o.shelter_gao, "shelter", cid, rid);
+	referred_case(&p, o.shelter_gao, "shelter", id, cid, rid);
 	snprintf(sql, sizeof(sql),
 	    "UPDATE referrals SET respond_by = now() - interval '1 hour' "
 	    "WHERE id = '%s'",
@@ -1499,9 +1495,7 @@ START_TEST(test_services_and_the_justice_track)
 	login_ok(&wf.srv, "police.agent", &p);
 	login_ok(&wf.srv, "guichet.agent", &g);
 	login_ok(&wf.srv, "refuge.gao", &s);
-	create_case(&p, adult_case(), id);
-	consent_ok(&p, id, "assistance", "victim", cid);
-	refer_ok(&p, id, o.one_stop, "medical", cid, r1);
+	referred_case(&p, o.one_stop, "medical", id, cid, r1);
 	refer_ok(&p, id, o.shelter_gao, "shelter", cid, r2);
 	accept_ok(&g, r1);
 	accept_ok(&s, r2);
@@ -1809,9 +1803,7 @@ START_TEST(test_the_read_answers_as_a_write_renders)
 	login_ok(&wf.srv, "police.agent", &p);
 	login_ok(&wf.srv, "guichet.agent", &g);
 	login_ok(&wf.srv, "refuge.gao", &s);
-	create_case(&p, adult_case(), id);
-	consent_ok(&p, id, "assistance", "victim", cid);
-	refer_ok(&p, id, o.one_stop, "medical", cid, r1);
+	referred_case(&p, o.one_stop, "medical", id, cid, r1);
 	accept_ok(&g, r1);
 	snprintf(path, sizeof(path), "/api/v1/cases/%s/consents", id);
 	x = callj(&wf.srv, &g, "POST", path,
