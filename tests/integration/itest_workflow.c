@@ -1161,9 +1161,31 @@ END_TEST
 
 /* ------------------------------------------------------------ overdue */
 
+/* Moves referral rid's deadline to now() + in (an interval, "-1 hour"). */
+static void
+respond_in(const char *rid, const char *in)
+{
+	ck_assert_int_eq(sqln(wf.db, "WITH u AS (UPDATE referrals SET "
+	    "respond_by = now() + $2::interval WHERE id = $1 RETURNING 1) "
+	    "SELECT count(*) FROM u", rid, in), 1);
+}
+
+/* Whether s's read of the case shows referral rid overdue (-1: no such). */
+static int
+read_overdue(const struct sess *s, const char *case_id, const char *rid)
+{
+	json_t *j = case_json(s, case_id);
+	json_t *v = jpath(find_by(json_object_get(j, "referrals"), "id", rid),
+	    "overdue");
+	int r = json_is_true(v) ? 1 : json_is_false(v) ? 0 : -1;
+
+	json_decref(j);
+	return r;
+}
+
 START_TEST(test_an_overdue_referral_shows_on_both_sides)
 {
-	char id[40], cid[40], rid[40], other[40], sql[256];
+	char id[40], cid[40], rid[40], other[40];
 	struct sess p, g;
 	struct orgs o;
 	struct res x;
@@ -1180,11 +1202,7 @@ START_TEST(test_an_overdue_referral_shows_on_both_sides)
 	ck_assert_int_eq(jint(j, "overdue_cases"), 0);
 	json_decref(j);
 
-	snprintf(sql, sizeof(sql),
-	    "UPDATE referrals SET respond_by = now() - interval '1 hour' "
-	    "WHERE id = '%s'",
-	    rid);
-	ck_assert_int_eq(harness_exec(wf.db, sql), 0);
+	respond_in(rid, "-1 hour");
 
 	j = inbox(&p);
 	ck_assert_int_ge(jint(j, "overdue_referrals"), 1);
@@ -1215,30 +1233,16 @@ START_TEST(test_an_overdue_referral_shows_on_both_sides)
 	res_free(&x);
 
 	/* The case's own read says the same, from its document. */
-	j = case_json(&p, id);
-	ck_assert(json_is_true(jpath(find_by(json_object_get(j, "referrals"),
-	    "id", rid), "overdue")));
-	ck_assert(json_is_false(jpath(find_by(json_object_get(j,
-	    "referrals"), "id", other), "overdue")));
-	json_decref(j);
+	ck_assert_int_eq(read_overdue(&p, id, rid), 1);
+	ck_assert_int_eq(read_overdue(&p, id, other), 0);
 	/*
 	 * A deadline passes with no write: the document holds the deadline,
 	 * the read compares it with its own time.
 	 */
-	snprintf(sql, sizeof(sql),
-	    "UPDATE referrals SET respond_by = now() + interval '3 seconds' "
-	    "WHERE id = '%s'",
-	    other);
-	ck_assert_int_eq(harness_exec(wf.db, sql), 0);
-	j = case_json(&p, id);
-	ck_assert(json_is_false(jpath(find_by(json_object_get(j,
-	    "referrals"), "id", other), "overdue")));
-	json_decref(j);
+	respond_in(other, "3 seconds");
+	ck_assert_int_eq(read_overdue(&p, id, other), 0);
 	harness_sleep_ms(3500);
-	j = case_json(&p, id);
-	ck_assert(json_is_true(jpath(find_by(json_object_get(j, "referrals"),
-	    "id", other), "overdue")));
-	json_decref(j);
+	ck_assert_int_eq(read_overdue(&p, id, other), 1);
 }
 END_TEST
 
@@ -1332,7 +1336,7 @@ END_TEST
 
 START_TEST(test_an_overdue_referral_is_an_overdue_case_for_the_receiver)
 {
-	char id[40], cid[40], rid[40], sql[256];
+	char id[40], cid[40], rid[40];
 	struct sess p, g;
 	struct orgs o;
 	json_t *j;
@@ -1341,11 +1345,7 @@ START_TEST(test_an_overdue_referral_is_an_overdue_case_for_the_receiver)
 	login_ok(&wf.srv, "police.agent", &p);
 	login_ok(&wf.srv, "refuge.gao", &g);
 	referred_case(&p, o.shelter_gao, "shelter", id, cid, rid);
-	snprintf(sql, sizeof(sql),
-	    "UPDATE referrals SET respond_by = now() - interval '1 hour' "
-	    "WHERE id = '%s'",
-	    rid);
-	ck_assert_int_eq(harness_exec(wf.db, sql), 0);
+	respond_in(rid, "-1 hour");
 	j = inbox(&g);
 	ck_assert_msg(jint(j, "overdue_cases") >= 1,
 	    "the receiver's inbox counts no overdue case: %s",
@@ -1363,7 +1363,7 @@ list_item(json_t *list, const char *id)
 
 START_TEST(test_case_list_filters_overdue_cases)
 {
-	char a[40], b[40], ca[40], cb[40], ra[40], rb[40], sql[256];
+	char a[40], b[40], ca[40], cb[40], ra[40], rb[40];
 	struct sess p;
 	struct orgs o;
 	struct res x;
@@ -1376,11 +1376,7 @@ START_TEST(test_case_list_filters_overdue_cases)
 	consent_ok(&p, b, "assistance", "victim", cb);
 	refer_ok(&p, a, o.shelter_gao, "shelter", ca, ra);
 	refer_ok(&p, b, o.shelter_gao, "shelter", cb, rb);
-	snprintf(sql, sizeof(sql),
-	    "UPDATE referrals SET respond_by = now() - interval '1 hour' "
-	    "WHERE id = '%s'",
-	    ra);
-	ck_assert_int_eq(harness_exec(wf.db, sql), 0);
+	respond_in(ra, "-1 hour");
 
 	/* API.md: GET /api/v1/cases?overdue=true, and "overdue" in search. */
 	x = call(&wf.srv, &p, "GET", "/api/v1/cases?overdue=true", NULL);
