@@ -990,7 +990,8 @@ END_TEST
  * (migration 0008). Taken the other way round, the request held the
  * document and waited for the case, while the other write, holding the
  * case, waited for the document: a deadlock. held_case() holds the case
- * from a connection of its own, sends the request (run, in a thread), and
+ * from a connection of its own, sends s's request (the accept of referral
+ * target, or the read of case target) from a thread, and
  * once that request waits on the holder, writes to the case's timeline,
  * commits, and returns the request's status; the holder's write must
  * succeed.
@@ -1023,8 +1024,11 @@ pq1(PGconn *c, const char *sql, const char *p1)
 }
 
 static long
-held_case(const char *case_id, struct held_run *run)
+held_case(const char *case_id, const struct sess *s, const char *target,
+    int accept)
 {
+	struct held_run r = { s, target, accept, 0 };
+	struct held_run *run = &r;
 	char waiting[16], holder[16], *log;
 	PGresult *q;
 	PGconn *c;
@@ -1039,7 +1043,6 @@ held_case(const char *case_id, struct held_run *run)
 	q = pq1(c, "SELECT 1 FROM cases WHERE id = $1 FOR UPDATE", case_id);
 	ck_assert_int_eq(PQntuples(q), 1);
 	PQclear(q);
-	run->st = 0;
 	ck_assert_int_eq(pthread_create(&th, NULL, held_run, run), 0);
 	snprintf(holder, sizeof(holder), "%d", PQbackendPID(c));
 	/* Until a backend waits on this connection's locks: the request. */
@@ -1073,7 +1076,6 @@ held_case(const char *case_id, struct held_run *run)
 START_TEST(test_requests_wait_for_a_write_holding_their_case)
 {
 	char id[40], cid[40], rid[40];
-	struct held_run run;
 	struct sess p, g;
 	struct orgs o;
 	long st;
@@ -1084,10 +1086,7 @@ START_TEST(test_requests_wait_for_a_write_holding_their_case)
 	referred_case(&p, o.shelter_gao, "shelter", id, cid, rid);
 
 	/* The receiver accepts. */
-	run.s = &g;
-	run.id = rid;
-	run.accept = 1;
-	st = held_case(id, &run);
+	st = held_case(id, &g, rid, 1);
 	ck_assert_msg(st == 200, "the accept answered %ld", st);
 	ck_assert_int_eq(sqln(wf.db, "SELECT count(*) FROM referrals WHERE "
 	    "id = $1 AND status = 'accepted'", rid, NULL), 1);
@@ -1095,10 +1094,7 @@ START_TEST(test_requests_wait_for_a_write_holding_their_case)
 	/* A read that must make the case's missing document. */
 	ck_assert_int_eq(sqln(wf.db, "WITH d AS (DELETE FROM case_docs WHERE "
 	    "case_id = $1 RETURNING 1) SELECT count(*) FROM d", id, NULL), 1);
-	run.s = &p;
-	run.id = id;
-	run.accept = 0;
-	st = held_case(id, &run);
+	st = held_case(id, &p, id, 0);
 	ck_assert_msg(st == 200, "the read answered %ld", st);
 	ck_assert_int_eq(sqln(wf.db, "SELECT count(*) FROM case_docs WHERE "
 	    "case_id = $1", id, NULL), 1);
