@@ -555,6 +555,57 @@ START_TEST(test_serve_refuses_a_newer_schema)
 }
 END_TEST
 
+/*
+ * Migration 0008 on a database that already holds cases (an upgrade): it
+ * gives every case its read document, and the cases read as before. The
+ * database is taken back to 0007 by hand first: 0008's objects dropped,
+ * its row of schema_migrations deleted.
+ */
+START_TEST(test_0008_gives_existing_cases_their_documents)
+{
+	const char *seed[] = { "seed", "--synthetic", "40", NULL };
+	const char *migrate[] = { "migrate", NULL };
+	char out[4096], id[40], org[40];
+	const char *qp[1] = { org };
+	struct sess p;
+	struct res x;
+	int rc;
+
+	rc = env_run(&oe, NULL, seed, out, sizeof(out));
+	ck_assert_msg(rc == 0, "seed --synthetic exited %d: %s", rc, out);
+	ck_assert_int_eq(harness_exec(oe.db,
+	    "DROP TABLE case_docs; "
+	    "DROP FUNCTION case_docs_on_rows, case_docs_on_cases_ins, "
+	    "case_docs_on_cases_upd, case_docs_on_orgs CASCADE; "
+	    "DROP FUNCTION case_docs_put, case_doc_fields, case_doc_scopes, "
+	    "case_doc_consents, case_doc_referrals, case_doc_services, "
+	    "case_doc_events; "
+	    "DELETE FROM schema_migrations WHERE version = 8"), 0);
+	rc = env_run(&oe, NULL, migrate, out, sizeof(out));
+	ck_assert_msg(rc == 0 && strstr(out, "0008_case_docs.sql") != NULL,
+	    "migrate exited %d: %s", rc, out);
+	ck_assert_int_gt(sqln(oe.db, "SELECT count(*) FROM cases", NULL, NULL),
+	    39);
+	ck_assert_int_eq(sqln(oe.db, "SELECT count(*) FROM cases c WHERE NOT "
+	    "EXISTS (SELECT 1 FROM case_docs d WHERE d.case_id = c.id)", NULL,
+	    NULL), 0);
+	ck_assert_int_eq(docs_stale(oe.db), 0);
+
+	login_ok(&oe.srv, "police.agent", &p);
+	ck_assert_int_eq(harness_value(oe.db, "SELECT organisation_id FROM "
+	    "users WHERE username = 'police.agent'", NULL, 0, org, sizeof(org)),
+	    0);
+	ck_assert_int_eq(harness_value(oe.db, "SELECT c.id FROM cases c JOIN "
+	    "case_access a ON a.case_id = c.id WHERE a.organisation_id = $1 "
+	    "AND a.ended_at IS NULL ORDER BY c.id LIMIT 1", qp, 1, id,
+	    sizeof(id)), 0);
+	x = get_case(&p, id);
+	EXPECT(x, 200, "read a case after the upgrade");
+	ck_assert_ptr_nonnull(jstr(x.j, "victim.given_name"));
+	res_free(&x);
+}
+END_TEST
+
 static void
 oe_setup(void)
 {
@@ -588,6 +639,7 @@ ops_suite(void)
 	tcase_add_test(tc, test_migrate_status_lists_applied_and_pending);
 	tcase_add_test(tc, test_serve_refuses_a_newer_schema);
 	tcase_add_test(tc, test_synthetic_cases_read_like_real_ones);
+	tcase_add_test(tc, test_0008_gives_existing_cases_their_documents);
 	tcase_add_test(tc, test_statement_prints_what_the_server_prepares);
 	tcase_add_test(tc, test_statement_rejects_bad_usage);
 	suite_add_tcase(s, tc);
